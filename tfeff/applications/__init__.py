@@ -1,0 +1,35 @@
+"""keras.applications-style constructors."""
+
+from tfeff.applications.efficientnet import EfficientNetB0
+from tfeff.applications.efficientnet import EfficientNetB1
+from tfeff.applications.efficientnet import EfficientNetB2
+from tfeff.applications.efficientnet import EfficientNetB3
+from tfeff.applications.efficientnet import EfficientNetB4
+from tfeff.applications.efficientnet import EfficientNetB5
+from tfeff.applications.efficientnet import EfficientNetB6
+from tfeff.applications.efficientnet import EfficientNetB7
+from tfeff.applications.efficientnet import EfficientNetLite0
+from tfeff.applications.efficientnet import EfficientNetLite1
+from tfeff.applications.efficientnet import EfficientNetLite2
+from tfeff.applications.efficientnet import EfficientNetLite3
+from tfeff.applications.efficientnet import EfficientNetLite4
+from tfeff.applications.imagenet_utils import decode_predictions
+from tfeff.applications.imagenet_utils import preprocess_input
+
+__all__ = [
+    "EfficientNetB0",
+    "EfficientNetB1",
+    "EfficientNetB2",
+    "EfficientNetB3",
+    "EfficientNetB4",
+    "EfficientNetB5",
+    "EfficientNetB6",
+    "EfficientNetB7",
+    "EfficientNetLite0",
+    "EfficientNetLite1",
+    "EfficientNetLite2",
+    "EfficientNetLite3",
+    "EfficientNetLite4",
+    "decode_predictions",
+    "preprocess_input",
+]

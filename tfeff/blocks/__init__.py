@@ -1,0 +1,24 @@
+"""Block builders, one per kind, registered by kind name.
+
+Importing this package registers every builder.
+"""
+
+from tfeff.blocks import conv_bn_act  # noqa: F401  (registers "convbnact")
+from tfeff.blocks import eesp  # noqa: F401  (registers "eesp", "eespdown")
+from tfeff.blocks import ghost  # noqa: F401  (registers "ghost")
+from tfeff.blocks import mbconv  # noqa: F401  (registers "mbconv")
+from tfeff.blocks.common import LAYER_NAME_PATTERN
+from tfeff.blocks.ghost import ghost_module
+from tfeff.blocks.registry import get_block_builder
+from tfeff.blocks.registry import register_block
+from tfeff.blocks.registry import registered_kinds
+from tfeff.blocks.squeeze_excite import squeeze_excite
+
+__all__ = [
+    "LAYER_NAME_PATTERN",
+    "get_block_builder",
+    "ghost_module",
+    "register_block",
+    "registered_kinds",
+    "squeeze_excite",
+]

@@ -1,0 +1,142 @@
+"""Pieces shared by the block builders: conv, BN, activation, drop path.
+
+Every weight lives in a built-in Keras layer (`Conv2D`, `DepthwiseConv2D`,
+`BatchNormalization`, `PReLU`, `Dense`).
+"""
+
+import re
+
+import keras
+
+from tfeff.layers.helpers import ChannelSplit
+from tfeff.spec.structure import split_channels
+
+# keras.applications' EfficientNet initialisers.
+CONV_KERNEL_INITIALIZER = {
+    "class_name": "VarianceScaling",
+    "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"},
+}
+DENSE_KERNEL_INITIALIZER = {
+    "class_name": "VarianceScaling",
+    "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"},
+}
+# TF-reference batch norm (tensorflow/tpu efficientnet_builder: momentum 0.99,
+# epsilon 1e-3), which are also Keras's defaults.
+BN_MOMENTUM = 0.99
+BN_EPSILON = 1e-3
+
+# Every layer a block emits is named f"{prefix}_{part}". The parts are an API:
+# weight porting, QAT selection and pyramid taps rely on them.
+LAYER_PARTS = (
+    "conv", "bn", "act", "pad", "rescaling", "normalization", "pool", "dropout",
+    "expand_conv", "expand_bn", "expand_act",
+    "dw_conv", "dw_bn", "dw_act", "dw_pad",
+    "se_squeeze", "se_reduce", "se_expand", "se_gate",
+    "project_conv", "project_bn",
+    "primary_conv", "primary_bn", "primary_act",
+    "cheap_conv", "cheap_bn", "cheap_act", "concat", "slice",
+    "shortcut_dw_conv", "shortcut_dw_bn", "shortcut_conv", "shortcut_bn",
+    "reduce_conv", "reduce_bn", "reduce_act",
+    "concat_bn", "concat_act", "merge_conv", "merge_bn", "pool_concat",
+    "avg_pool", "reinf_pool", "reinf_conv", "reinf_bn", "reinf_act",
+    "reinf_project_conv", "reinf_project_bn", "reinf_add",
+    "drop_path", "add", "out_act",
+)
+# Prefixes: stem, head, head2.., stage<i>_block<j>, optionally followed by a
+# sub-module (ghost1_, ghost2_, or an EESP branch<k>_); parts may end
+# in _g<k> (group k of a split conv), _split or _concat.
+LAYER_NAME_PATTERN = re.compile(
+    r"^predictions$|"
+    r"^(stem|head\d*|stage\d+_block\d+)"
+    r"(_ghost[12]|_branch\d+)?"
+    r"_(" + "|".join(sorted(LAYER_PARTS, key=len, reverse=True)) + r")"
+    r"(\d+)?(_g\d+|_split|_concat)?$"
+)
+
+
+def activation_layer(x, activation, name):
+    """Applies `activation` ("swish", "relu6", "prelu", ...) as a layer."""
+    if activation == "linear":
+        return x
+    if activation == "prelu":
+        # Per-channel slopes, as PyTorch's nn.PReLU(num_channels).
+        return keras.layers.PReLU(shared_axes=[1, 2], name=name)(x)
+    return keras.layers.Activation(activation, name=name)(x)
+
+
+def batch_norm(x, name):
+    return keras.layers.BatchNormalization(
+        momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name
+    )(x)
+
+
+def conv(x, filters, kernel_size, *, name, strides=1, groups=1, use_bias=False):
+    """A convolution; `groups > 1` is emitted as split → convs → concat.
+
+    Split-conv-concat instead of `Conv2D(groups=...)`: TF's CPU kernel and
+    the EdgeTPU lack grouped convolution, and MixNet splits unevenly (the
+    remainder goes to the first group), which `groups=` cannot express.
+    """
+    if groups == 1:
+        return keras.layers.Conv2D(
+            filters,
+            kernel_size,
+            strides=strides,
+            padding="same",
+            use_bias=use_bias,
+            kernel_initializer=CONV_KERNEL_INITIALIZER,
+            name=name,
+        )(x)
+    in_splits = split_channels(x.shape[-1], groups)
+    out_splits = split_channels(filters, groups)
+    parts = ChannelSplit(in_splits, name=f"{name}_split")(x)
+    outputs = [
+        keras.layers.Conv2D(
+            out,
+            kernel_size,
+            strides=strides,
+            padding="same",
+            use_bias=use_bias,
+            kernel_initializer=CONV_KERNEL_INITIALIZER,
+            name=f"{name}_g{index + 1}",
+        )(part)
+        for index, (part, out) in enumerate(zip(parts, out_splits))
+    ]
+    return keras.layers.Concatenate(name=f"{name}_concat")(outputs)
+
+
+def depthwise_conv(x, kernel_size, *, name, strides=1, dilation_rate=1):
+    """Depthwise conv; a kernel list makes a MixConv (split → dw convs → concat).
+
+    Args:
+        kernel_size: int or tuple of int.
+    """
+    kernels = kernel_size if isinstance(kernel_size, tuple) else (kernel_size,)
+
+    def one(tensor, kernel, layer_name):
+        return keras.layers.DepthwiseConv2D(
+            kernel,
+            strides=strides,
+            dilation_rate=dilation_rate,
+            padding="same",
+            use_bias=False,
+            depthwise_initializer=CONV_KERNEL_INITIALIZER,
+            name=layer_name,
+        )(tensor)
+
+    if len(kernels) == 1:
+        return one(x, kernels[0], name)
+    splits = split_channels(x.shape[-1], len(kernels))
+    parts = ChannelSplit(splits, name=f"{name}_split")(x)
+    outputs = [
+        one(part, kernel, f"{name}_g{index + 1}")
+        for index, (part, kernel) in enumerate(zip(parts, kernels))
+    ]
+    return keras.layers.Concatenate(name=f"{name}_concat")(outputs)
+
+
+def drop_path(x, rate, name):
+    """Stochastic depth: drops the whole residual branch per sample."""
+    if rate <= 0:
+        return x
+    return keras.layers.Dropout(rate, noise_shape=(None, 1, 1, 1), name=name)(x)

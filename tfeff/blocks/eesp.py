@@ -1,0 +1,115 @@
+"""EESP and strided EESP (ESPNetv2).
+
+Paper: Mehta et al., "ESPNetv2: A Light-weight, Power Efficient, and General
+Purpose Convolutional Neural Network", https://arxiv.org/abs/1811.11431.
+Reference implementation: sacmehta/EdgeNets nn_layers/eesp.py `EESP`,
+`DownSampler` (@ 2b232d3f).
+
+Deviations from reference:
+- The average pools use Keras "same" padding, which leaves padded zeros out
+  of the mean at the borders; PyTorch's `AvgPool2d(3, 2, padding=1)` counts
+  them. Parameters and MACs are unchanged.
+- Batch norm uses the TF defaults (momentum 0.99, epsilon 1e-3).
+"""
+
+import keras
+
+from tfeff.blocks.common import activation_layer
+from tfeff.blocks.common import batch_norm
+from tfeff.blocks.common import conv
+from tfeff.blocks.registry import register_block
+from tfeff.spec.structure import eesp_branch_filters
+from tfeff.spec.structure import eesp_dilations
+from tfeff.spec.structure import eespdown_inner_filters
+
+
+def _eesp_core(x, filters, *, strides, branches, receptive_field, activation, name):
+    """Reduce → K dilated dw branches with HFF → concat → BN-act → merge 1x1."""
+    width = eesp_branch_filters(filters, branches)
+    x = conv(x, width, 1, groups=branches, name=f"{name}_reduce_conv")
+    x = batch_norm(x, f"{name}_reduce_bn")
+    x = activation_layer(x, activation, f"{name}_reduce_act")
+    outputs = []
+    for index, dilation in enumerate(eesp_dilations(branches, receptive_field)):
+        branch = f"{name}_branch{index + 1}"
+        # Symmetric padding of `dilation` as the reference's CDilated, so a
+        # strided branch samples the same pixels as the PyTorch model.
+        y = keras.layers.ZeroPadding2D(dilation, name=f"{branch}_pad")(x)
+        y = keras.layers.DepthwiseConv2D(
+            3,
+            strides=strides,
+            dilation_rate=dilation,
+            padding="valid",
+            use_bias=False,
+            name=f"{branch}_dw_conv",
+        )(y)
+        if outputs:
+            # Hierarchical feature fusion: each branch adds the previous sum,
+            # which removes the gridding artefacts of dilated convs.
+            y = keras.layers.Add(name=f"{branch}_add")([y, outputs[-1]])
+        outputs.append(y)
+    x = keras.layers.Concatenate(name=f"{name}_concat")(outputs)
+    x = batch_norm(x, f"{name}_concat_bn")
+    x = activation_layer(x, activation, f"{name}_concat_act")
+    x = conv(x, filters, 1, groups=branches, name=f"{name}_merge_conv")
+    return batch_norm(x, f"{name}_merge_bn")
+
+
+@register_block("eesp")
+def eesp(x, spec, *, name, drop_path_rate=0.0, image=None):
+    """EESP block with its residual and output activation."""
+    del drop_path_rate, image  # ESPNetv2 uses neither.
+    y = _eesp_core(
+        x,
+        spec.filters,
+        strides=1,
+        branches=spec.branches,
+        receptive_field=spec.receptive_field,
+        activation=spec.activation,
+        name=name,
+    )
+    y = keras.layers.Add(name=f"{name}_add")([y, x])
+    return activation_layer(y, spec.activation, f"{name}_out_act")
+
+
+@register_block("eespdown")
+def strided_eesp(x, spec, *, name, drop_path_rate=0.0, image=None):
+    """Strided EESP: avg-pool(x) ‖ EESP(x, stride 2), plus the image path.
+
+    Args:
+        image: KerasTensor or None. The network input; when given and
+            `spec.reinforce`, it is average-pooled to this resolution and
+            added through a 3x3 and a 1x1 conv (input reinforcement).
+    """
+    del drop_path_rate  # ESPNetv2 uses none.
+    in_channels = x.shape[-1]
+    pooled = keras.layers.AveragePooling2D(
+        3, strides=2, padding="same", name=f"{name}_avg_pool"
+    )(x)
+    inner = _eesp_core(
+        x,
+        eespdown_inner_filters(in_channels, spec.filters),
+        strides=2,
+        branches=spec.branches,
+        receptive_field=spec.receptive_field,
+        activation=spec.activation,
+        name=name,
+    )
+    y = keras.layers.Concatenate(name=f"{name}_pool_concat")([pooled, inner])
+    if spec.reinforce and image is not None:
+        target = y.shape[2]
+        reinf = image
+        level = 0
+        while reinf.shape[2] is not None and target is not None and reinf.shape[2] > target:
+            level += 1
+            reinf = keras.layers.AveragePooling2D(
+                3, strides=2, padding="same", name=f"{name}_reinf_pool{level}"
+            )(reinf)
+        channels = image.shape[-1]
+        reinf = conv(reinf, channels, 3, name=f"{name}_reinf_conv")
+        reinf = batch_norm(reinf, f"{name}_reinf_bn")
+        reinf = activation_layer(reinf, spec.activation, f"{name}_reinf_act")
+        reinf = conv(reinf, spec.filters, 1, name=f"{name}_reinf_project_conv")
+        reinf = batch_norm(reinf, f"{name}_reinf_project_bn")
+        y = keras.layers.Add(name=f"{name}_reinf_add")([y, reinf])
+    return activation_layer(y, spec.activation, f"{name}_out_act")

@@ -1,0 +1,67 @@
+"""MBConv (inverted residual) with optional squeeze-excite; MixConv blocks.
+
+Papers: Sandler et al., "MobileNetV2: Inverted Residuals and Linear
+Bottlenecks", https://arxiv.org/abs/1801.04381; Tan & Le, "EfficientNet:
+Rethinking Model Scaling for Convolutional Neural Networks",
+https://arxiv.org/abs/1905.11946; Tan & Le, "MixConv: Mixed Depthwise
+Convolutional Kernels", https://arxiv.org/abs/1907.09595.
+Reference implementations: tensorflow/tpu models/official/efficientnet/
+efficientnet_model.py `MBConvBlock` and models/official/mnasnet/mixnet/
+mixnet_model.py (@ 7dc921f8); keras.applications efficientnet.py `block`.
+
+Deviations from reference:
+- Strided depthwise convs use `padding="same"`; keras.applications pads
+  explicitly with `correct_pad`, which gives the same TF-style padding.
+- Grouped 1x1 convs (MixNet `a1.1`/`p1.1`) are split → convs → concat, as
+  in the TF reference's `GroupedConv2D`.
+"""
+
+import keras
+
+from tfeff.blocks.common import activation_layer
+from tfeff.blocks.common import batch_norm
+from tfeff.blocks.common import conv
+from tfeff.blocks.common import depthwise_conv
+from tfeff.blocks.common import drop_path
+from tfeff.blocks.registry import register_block
+from tfeff.blocks.squeeze_excite import squeeze_excite
+from tfeff.spec.structure import mbconv_expanded_filters
+from tfeff.spec.structure import mbconv_se_filters
+
+
+def has_identity_skip(spec, in_channels):
+    """Whether an MBConv block adds its input (stride 1, same width)."""
+    return spec.skip and spec.strides == 1 and in_channels == spec.filters
+
+
+@register_block("mbconv")
+def mbconv(x, spec, *, name, drop_path_rate=0.0, image=None):
+    """Emits one MBConv block (`spec.repeats` must be 1)."""
+    del image  # Not used by this kind.
+    inputs = x
+    in_channels = x.shape[-1]
+    mid = mbconv_expanded_filters(in_channels, spec.expand_ratio)
+    if spec.expand_ratio != 1:
+        x = conv(x, mid, 1, groups=spec.expand_groups, name=f"{name}_expand_conv")
+        x = batch_norm(x, f"{name}_expand_bn")
+        x = activation_layer(x, spec.activation, f"{name}_expand_act")
+    x = depthwise_conv(
+        x, spec.kernel_size, strides=spec.strides, name=f"{name}_dw_conv"
+    )
+    x = batch_norm(x, f"{name}_dw_bn")
+    x = activation_layer(x, spec.activation, f"{name}_dw_act")
+    if spec.se_ratio > 0:
+        x = squeeze_excite(
+            x,
+            mbconv_se_filters(in_channels, spec.se_ratio),
+            activation=spec.activation,
+            name=name,
+        )
+    x = conv(
+        x, spec.filters, 1, groups=spec.project_groups, name=f"{name}_project_conv"
+    )
+    x = batch_norm(x, f"{name}_project_bn")
+    if has_identity_skip(spec, in_channels):
+        x = drop_path(x, drop_path_rate, f"{name}_drop_path")
+        x = keras.layers.Add(name=f"{name}_add")([x, inputs])
+    return x

@@ -1,0 +1,23 @@
+"""Public Keras layers: tfeff's blocks and the weightless helpers."""
+
+from tfeff.layers.helpers import ChannelSlice
+from tfeff.layers.helpers import ChannelSplit
+from tfeff.layers.blocks import EESP  # noqa: I001  (helpers must load first)
+from tfeff.layers.blocks import GhostBottleneck
+from tfeff.layers.blocks import GhostModule
+from tfeff.layers.blocks import MBConv
+from tfeff.layers.blocks import MixConv
+from tfeff.layers.blocks import SqueezeExcite
+from tfeff.layers.blocks import StridedEESP
+
+__all__ = [
+    "EESP",
+    "ChannelSlice",
+    "ChannelSplit",
+    "GhostBottleneck",
+    "GhostModule",
+    "MBConv",
+    "MixConv",
+    "SqueezeExcite",
+    "StridedEESP",
+]

@@ -1,0 +1,476 @@
+"""Public Keras layers for tfeff's blocks, usable in any Keras model.
+
+Each layer builds, in `build()`, a small functional graph with the very
+builder function the tfeff models use (`tfeff.blocks`), so the math exists
+once. The weights live in the built-in Keras layers of that graph, named
+`{layer name}_{part}` like the layers of a tfeff model.
+"""
+
+import keras
+
+from tfeff.spec.notation import ACTIVATION_NAMES
+from tfeff.spec.notation import EESPSpec
+from tfeff.spec.notation import GhostBottleneckSpec
+from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.notation import StridedEESPSpec
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+    return value
+
+
+def _kernel_list(name, value, *, allow_list=True):
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values or (len(values) > 1 and not allow_list):
+        raise ValueError(f"`{name}` must be one odd int. Received: {name}={value!r}")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1 or v % 2 == 0:
+            raise ValueError(
+                f"`{name}` must hold odd positive ints. Received: {name}={value!r}"
+            )
+    return tuple(values)
+
+
+def _ratio(name, value, low=0.0, high=1.0):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"`{name}` must be a number. Received: {name}={value!r}")
+    if not low <= value <= high:
+        raise ValueError(
+            f"`{name}` must be in [{low}, {high}]. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def _activation(name, value):
+    if value not in ACTIVATION_NAMES:
+        raise ValueError(
+            f"`{name}` must be one of {sorted(ACTIVATION_NAMES)}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def _strides(value):
+    if value not in (1, 2):
+        raise ValueError(f"`strides` must be 1 or 2. Received: strides={value!r}")
+    return value
+
+
+class _BuilderLayer(keras.layers.Layer):
+    """Runs a tfeff block builder inside a layer (see the module docstring)."""
+
+    def _emit(self, inputs):
+        raise NotImplementedError
+
+    def build(self, input_shape):
+        if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(
+            input_shape[0], (list, tuple)
+        ):
+            inputs = [keras.Input(shape=tuple(s[1:])) for s in input_shape]
+        else:
+            inputs = keras.Input(shape=tuple(input_shape[1:]))
+        outputs = self._emit(inputs)
+        self.graph = keras.Model(inputs, outputs, name=f"{self.name}_graph")
+
+    def call(self, inputs, training=None):
+        return self.graph(inputs, training=training)
+
+    def compute_output_shape(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+        return self.graph.compute_output_shape(input_shape)
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class MBConv(_BuilderLayer):
+    """MBConv (inverted residual) block with optional squeeze-excite.
+
+    With a list of kernel sizes its depthwise stage is a MixConv, which makes
+    it a MixNet block.
+
+    Args:
+        filters: int. Output channels.
+        kernel_size: int or list of int. Depthwise kernel(s). Defaults to `3`.
+        strides: int. 1 or 2. Defaults to `1`.
+        expand_ratio: float >= 1. Defaults to `6.0`.
+        se_ratio: float in [0, 1]. SE width as a fraction of the input
+            channels; `0` disables SE. Defaults to `0.0`.
+        activation: str. Defaults to `"swish"`.
+        skip: bool. Identity shortcut when shapes allow. Defaults to `True`.
+        expand_groups: int. Groups of the expansion conv. Defaults to `1`.
+        project_groups: int. Groups of the projection conv. Defaults to `1`.
+        drop_path_rate: float. Stochastic depth rate. Defaults to `0.0`.
+
+    Example:
+
+    >>> block = tfeff.layers.MBConv(16, kernel_size=[3, 5], se_ratio=0.25)
+    >>> tuple(block(np.zeros((2, 8, 8, 16))).shape)
+    (2, 8, 8, 16)
+    """
+
+    def __init__(
+        self,
+        filters,
+        kernel_size=3,
+        strides=1,
+        expand_ratio=6.0,
+        se_ratio=0.0,
+        activation="swish",
+        skip=True,
+        expand_groups=1,
+        project_groups=1,
+        drop_path_rate=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = _positive_int("filters", filters)
+        self.kernel_size = _kernel_list("kernel_size", kernel_size)
+        self.strides = _strides(strides)
+        self.expand_ratio = _ratio("expand_ratio", expand_ratio, 1.0, 64.0)
+        self.se_ratio = _ratio("se_ratio", se_ratio)
+        self.activation = _activation("activation", activation)
+        self.skip = bool(skip)
+        self.expand_groups = _positive_int("expand_groups", expand_groups)
+        self.project_groups = _positive_int("project_groups", project_groups)
+        self.drop_path_rate = _ratio("drop_path_rate", drop_path_rate, 0.0, 0.99)
+
+    def _emit(self, inputs):
+        from tfeff.blocks import get_block_builder
+
+        spec = MBConvSpec(
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            strides=self.strides,
+            expand_ratio=self.expand_ratio,
+            se_ratio=self.se_ratio,
+            activation=self.activation,
+            skip=self.skip,
+            expand_groups=self.expand_groups,
+            project_groups=self.project_groups,
+        )
+        return get_block_builder("mbconv")(
+            inputs, spec, name=self.name, drop_path_rate=self.drop_path_rate
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": list(self.kernel_size),
+                "strides": self.strides,
+                "expand_ratio": self.expand_ratio,
+                "se_ratio": self.se_ratio,
+                "activation": self.activation,
+                "skip": self.skip,
+                "expand_groups": self.expand_groups,
+                "project_groups": self.project_groups,
+                "drop_path_rate": self.drop_path_rate,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class MixConv(_BuilderLayer):
+    """Mixed depthwise convolution (MixConv): one kernel size per channel group.
+
+    Channels are split as MixNet splits them (the remainder goes to the first,
+    smallest-kernel group). A drop-in replacement for `DepthwiseConv2D`.
+
+    Args:
+        kernel_size: list of int. Odd kernel sizes. Defaults to `[3, 5, 7]`.
+        strides: int. 1 or 2. Defaults to `1`.
+
+    Example:
+
+    >>> mix = tfeff.layers.MixConv([3, 5, 7])
+    >>> tuple(mix(np.zeros((1, 8, 8, 10))).shape)
+    (1, 8, 8, 10)
+    """
+
+    def __init__(self, kernel_size=(3, 5, 7), strides=1, **kwargs):
+        super().__init__(**kwargs)
+        self.kernel_size = _kernel_list("kernel_size", kernel_size)
+        self.strides = _strides(strides)
+
+    def _emit(self, inputs):
+        from tfeff.blocks.common import depthwise_conv
+
+        if inputs.shape[-1] < len(self.kernel_size):
+            raise ValueError(
+                f"MixConv needs at least one channel per kernel size: "
+                f"{len(self.kernel_size)} kernels, {inputs.shape[-1]} channels."
+            )
+        return depthwise_conv(
+            inputs, self.kernel_size, strides=self.strides, name=f"{self.name}_dw_conv"
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"kernel_size": list(self.kernel_size), "strides": self.strides})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class SqueezeExcite(_BuilderLayer):
+    """Squeeze-and-excitation: channel gates from global context.
+
+    Args:
+        reduced_filters: int. Bottleneck width.
+        activation: str. Activation of the reduce conv. Defaults to `"swish"`.
+        gate: str. `"sigmoid"` or `"hard_sigmoid"`. Defaults to `"sigmoid"`.
+
+    Example:
+
+    >>> se = tfeff.layers.SqueezeExcite(4)
+    >>> tuple(se(np.ones((1, 8, 8, 16))).shape)
+    (1, 8, 8, 16)
+    """
+
+    def __init__(self, reduced_filters, activation="swish", gate="sigmoid", **kwargs):
+        super().__init__(**kwargs)
+        self.reduced_filters = _positive_int("reduced_filters", reduced_filters)
+        self.activation = _activation("activation", activation)
+        if gate not in ("sigmoid", "hard_sigmoid"):
+            raise ValueError(
+                f"`gate` must be 'sigmoid' or 'hard_sigmoid'. Received: gate={gate!r}"
+            )
+        self.gate = gate
+
+    def _emit(self, inputs):
+        from tfeff.blocks import squeeze_excite
+
+        return squeeze_excite(
+            inputs,
+            self.reduced_filters,
+            activation=self.activation,
+            gate=self.gate,
+            name=self.name,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "reduced_filters": self.reduced_filters,
+                "activation": self.activation,
+                "gate": self.gate,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class GhostModule(_BuilderLayer):
+    """Ghost module: a 1x1 conv makes half the channels, a cheap 3x3 dw the rest.
+
+    Args:
+        filters: int. Output channels.
+        activation: str. `"linear"` for none. Defaults to `"relu"`.
+
+    Example:
+
+    >>> tuple(tfeff.layers.GhostModule(15)(np.zeros((1, 8, 8, 4))).shape)
+    (1, 8, 8, 15)
+    """
+
+    def __init__(self, filters, activation="relu", **kwargs):
+        super().__init__(**kwargs)
+        self.filters = _positive_int("filters", filters)
+        self.activation = _activation("activation", activation)
+
+    def _emit(self, inputs):
+        from tfeff.blocks import ghost_module
+
+        return ghost_module(
+            inputs, self.filters, activation=self.activation, name=self.name
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"filters": self.filters, "activation": self.activation})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class GhostBottleneck(_BuilderLayer):
+    """GhostNet bottleneck: ghost → (strided dw) → (SE) → ghost + shortcut.
+
+    Args:
+        filters: int. Output channels.
+        mid_filters: int. Expanded width.
+        kernel_size: int. Depthwise kernel. Defaults to `3`.
+        strides: int. 1 or 2. Defaults to `1`.
+        se_ratio: float. SE width as a fraction of `mid_filters` (rounded to a
+            multiple of 4); `0` disables SE. Defaults to `0.0`.
+        activation: str. Defaults to `"relu"`.
+
+    Example:
+
+    >>> block = tfeff.layers.GhostBottleneck(24, mid_filters=72, strides=2)
+    >>> tuple(block(np.zeros((1, 16, 16, 16))).shape)
+    (1, 8, 8, 24)
+    """
+
+    def __init__(
+        self,
+        filters,
+        mid_filters,
+        kernel_size=3,
+        strides=1,
+        se_ratio=0.0,
+        activation="relu",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = _positive_int("filters", filters)
+        self.mid_filters = _positive_int("mid_filters", mid_filters)
+        self.kernel_size = _kernel_list("kernel_size", kernel_size, allow_list=False)[0]
+        self.strides = _strides(strides)
+        self.se_ratio = _ratio("se_ratio", se_ratio)
+        self.activation = _activation("activation", activation)
+
+    def _emit(self, inputs):
+        from tfeff.blocks import get_block_builder
+
+        spec = GhostBottleneckSpec(
+            filters=self.filters,
+            mid_filters=self.mid_filters,
+            kernel_size=self.kernel_size,
+            strides=self.strides,
+            se_ratio=self.se_ratio,
+            activation=self.activation,
+        )
+        return get_block_builder("ghost")(inputs, spec, name=self.name)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "mid_filters": self.mid_filters,
+                "kernel_size": self.kernel_size,
+                "strides": self.strides,
+                "se_ratio": self.se_ratio,
+                "activation": self.activation,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class EESP(_BuilderLayer):
+    """ESPNetv2's EESP unit (stride 1): grouped reduce, K dilated depthwise
+    branches with hierarchical fusion, grouped merge, residual.
+
+    The output has the input's width, which must be divisible by `branches`.
+
+    Args:
+        branches: int. K. Defaults to `4`.
+        receptive_field: int. Largest effective branch kernel. Defaults to `7`.
+        activation: str. Defaults to `"prelu"`.
+
+    Example:
+
+    >>> tuple(tfeff.layers.EESP(branches=4)(np.zeros((1, 8, 8, 32))).shape)
+    (1, 8, 8, 32)
+    """
+
+    def __init__(self, branches=4, receptive_field=7, activation="prelu", **kwargs):
+        super().__init__(**kwargs)
+        self.branches = _positive_int("branches", branches)
+        self.receptive_field = _positive_int("receptive_field", receptive_field)
+        self.activation = _activation("activation", activation)
+
+    def _emit(self, inputs):
+        from tfeff.blocks import get_block_builder
+
+        channels = inputs.shape[-1]
+        if channels % self.branches:
+            raise ValueError(
+                f"EESP needs input channels divisible by branches: "
+                f"{channels} channels, branches={self.branches}."
+            )
+        spec = EESPSpec(
+            filters=channels,
+            branches=self.branches,
+            receptive_field=self.receptive_field,
+            activation=self.activation,
+        )
+        return get_block_builder("eesp")(inputs, spec, name=self.name)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "branches": self.branches,
+                "receptive_field": self.receptive_field,
+                "activation": self.activation,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class StridedEESP(_BuilderLayer):
+    """ESPNetv2's strided EESP (down-sampler) with input-image reinforcement.
+
+    Call it on `features` alone, or on `[features, image]` to add the
+    reinforcement path (the image is average-pooled to the output size).
+
+    Args:
+        filters: int. Output channels, more than the input channels.
+        branches: int. Defaults to `4`.
+        receptive_field: int. Defaults to `7`.
+        activation: str. Defaults to `"prelu"`.
+
+    Example:
+
+    >>> down = tfeff.layers.StridedEESP(64)
+    >>> out = down([np.zeros((1, 16, 16, 32)), np.zeros((1, 32, 32, 3))])
+    >>> tuple(out.shape)
+    (1, 8, 8, 64)
+    """
+
+    def __init__(self, filters, branches=4, receptive_field=7, activation="prelu", **kwargs):
+        super().__init__(**kwargs)
+        self.filters = _positive_int("filters", filters)
+        self.branches = _positive_int("branches", branches)
+        self.receptive_field = _positive_int("receptive_field", receptive_field)
+        self.activation = _activation("activation", activation)
+
+    def _emit(self, inputs):
+        from tfeff.blocks import get_block_builder
+
+        features, image = inputs if isinstance(inputs, list) else (inputs, None)
+        inner = self.filters - features.shape[-1]
+        if inner < 1 or inner % self.branches or features.shape[-1] % self.branches:
+            raise ValueError(
+                "StridedEESP needs filters > input channels, with both the "
+                "input channels and (filters - input channels) divisible by "
+                f"branches. Received: filters={self.filters}, input channels="
+                f"{features.shape[-1]}, branches={self.branches}"
+            )
+        spec = StridedEESPSpec(
+            filters=self.filters,
+            branches=self.branches,
+            receptive_field=self.receptive_field,
+            reinforce=image is not None,
+            activation=self.activation,
+        )
+        return get_block_builder("eespdown")(features, spec, name=self.name, image=image)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "branches": self.branches,
+                "receptive_field": self.receptive_field,
+                "activation": self.activation,
+            }
+        )
+        return config

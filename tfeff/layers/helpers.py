@@ -1,0 +1,95 @@
+"""Weightless helper layers (channel split and slice).
+
+They hold no weights, so QAT, TFLite and EdgeTPU conversion see only built-in
+weighted layers. Each `__init__` argument is a public attribute and appears in
+`get_config()`.
+"""
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class ChannelSplit(keras.layers.Layer):
+    """Splits the last axis into consecutive chunks of the given sizes.
+
+    Args:
+        sizes: list of int. Chunk widths; they must add up to the input width.
+
+    Call arguments:
+        inputs: tensor of shape `(..., sum(sizes))`.
+
+    Returns:
+        list of tensors, one per size.
+
+    Example:
+
+    >>> split = tfeff.layers.ChannelSplit([2, 1])
+    >>> [tuple(t.shape) for t in split(np.zeros((1, 4, 4, 3)))]
+    [(1, 4, 4, 2), (1, 4, 4, 1)]
+    """
+
+    def __init__(self, sizes, **kwargs):
+        super().__init__(**kwargs)
+        sizes = [int(size) for size in sizes]
+        if not sizes or any(size < 1 for size in sizes):
+            raise ValueError(
+                f"`sizes` must be positive ints. Received: sizes={sizes}"
+            )
+        self.sizes = sizes
+
+    def call(self, inputs):
+        boundaries = []
+        total = 0
+        for size in self.sizes[:-1]:
+            total += size
+            boundaries.append(total)
+        return keras.ops.split(inputs, boundaries, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        if input_shape[-1] is not None and input_shape[-1] != sum(self.sizes):
+            raise ValueError(
+                f"ChannelSplit sizes {self.sizes} add up to {sum(self.sizes)}, "
+                f"but the input has {input_shape[-1]} channels."
+            )
+        return [tuple(input_shape[:-1]) + (size,) for size in self.sizes]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"sizes": list(self.sizes)})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class ChannelSlice(keras.layers.Layer):
+    """Keeps channels `[start, stop)` of the last axis.
+
+    Args:
+        start: int. First channel kept.
+        stop: int. One past the last channel kept.
+
+    Example:
+
+    >>> tuple(tfeff.layers.ChannelSlice(0, 3)(np.zeros((1, 2, 2, 4))).shape)
+    (1, 2, 2, 3)
+    """
+
+    def __init__(self, start, stop, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= int(start) < int(stop):
+            raise ValueError(
+                "Need 0 <= start < stop. Received: "
+                f"start={start}, stop={stop}"
+            )
+        self.start = int(start)
+        self.stop = int(stop)
+
+    def call(self, inputs):
+        return inputs[..., self.start : self.stop]
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.stop - self.start,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"start": self.start, "stop": self.stop})
+        return config

@@ -1,0 +1,29 @@
+"""Builder, variant registry and families."""
+
+from tfeff.models.builder import IMAGENET_MEAN
+from tfeff.models.builder import IMAGENET_STD
+from tfeff.models.builder import EfficientBackbone
+from tfeff.models.builder import ImageClassifier
+from tfeff.models.builder import build_backbone
+from tfeff.models.builder import build_features
+from tfeff.models.builder import build_image_classifier
+from tfeff.models.create import create_model
+from tfeff.models.registry import Variant
+from tfeff.models.registry import get_variant
+from tfeff.models.registry import list_variants
+from tfeff.models.registry import register_variant
+
+__all__ = [
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "EfficientBackbone",
+    "ImageClassifier",
+    "Variant",
+    "build_backbone",
+    "build_features",
+    "build_image_classifier",
+    "create_model",
+    "get_variant",
+    "list_variants",
+    "register_variant",
+]

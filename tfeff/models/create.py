@@ -1,0 +1,134 @@
+"""`create_model`: registry + builder + weights."""
+
+from tfeff.models.builder import EfficientBackbone
+from tfeff.models.builder import ImageClassifier
+from tfeff.models.registry import get_variant
+
+
+def create_model(
+    name,
+    *,
+    num_classes=1000,
+    include_top=True,
+    pooling=None,
+    input_shape=None,
+    input_tensor=None,
+    weights=None,
+    classifier_activation="softmax",
+    channel_multiplier=None,
+    repeat_multiplier=None,
+    drop_path_rate=None,
+    dropout_rate=None,
+    include_preprocessing=True,
+    model_name=None,
+):
+    """Builds a registered variant, optionally with pretrained weights.
+
+    Args:
+        name: str. Variant name (see `tfeff.list_variants()`).
+        num_classes: int. Classifier width when `include_top`.
+        include_top: bool. Add pooling, dropout and the classifier.
+        pooling: None, `"avg"` or `"max"`. With `include_top=False`: None
+            outputs the last feature map, otherwise the pooled features.
+        input_shape: tuple or None. Defaults to the variant's resolution
+            with a top, `(None, None, 3)` without.
+        input_tensor: optional Keras tensor to build on.
+        weights: None, `"imagenet"`, or a weights path (see
+            `tfeff.weights.load`).
+        classifier_activation: str or None.
+        channel_multiplier, repeat_multiplier: float. Override the variant's
+            width and depth multipliers.
+        drop_path_rate, dropout_rate: float. Override the variant's.
+        include_preprocessing: bool. In-model `x / 255` and normalization, so
+            the model takes [0, 255] pixels. Defaults to `True`.
+        model_name: str. The Keras model name. Defaults to `name`.
+
+    Returns:
+        `ImageClassifier` or, with `include_top=False` and `pooling=None`,
+        `EfficientBackbone`.
+
+    Example:
+
+    >>> model = tfeff.create_model("test_efficientnet", num_classes=10)
+    >>> tuple(model.output.shape)
+    (None, 10)
+    """
+    variant = get_variant(name)
+    if pooling not in (None, "avg", "max"):
+        raise ValueError(
+            f"`pooling` must be None, 'avg' or 'max'. Received: pooling={pooling!r}"
+        )
+    if not isinstance(include_top, bool):
+        raise TypeError(f"`include_top` must be a bool. Received: include_top={include_top!r}")
+    pretrained = weights is not None
+    if pretrained:
+        _check_pretrained_args(
+            name, weights, include_top, num_classes, input_shape, input_tensor,
+            classifier_activation, channel_multiplier, repeat_multiplier,
+            include_preprocessing,
+        )
+    spec = variant.resolved_arch(channel_multiplier, repeat_multiplier)
+    if input_shape is None and input_tensor is None:
+        input_shape = (variant.resolution,) * 2 + (3,) if include_top else (None, None, 3)
+    common = dict(
+        input_shape=input_shape,
+        input_tensor=input_tensor,
+        mean=variant.mean if include_preprocessing else None,
+        std=variant.std if include_preprocessing else None,
+        drop_path_rate=variant.drop_path_rate if drop_path_rate is None else drop_path_rate,
+        name=model_name or name,
+    )
+    if include_top:
+        model = ImageClassifier(
+            spec,
+            num_classes=num_classes,
+            pooling=pooling or "avg",
+            dropout_rate=variant.dropout_rate if dropout_rate is None else dropout_rate,
+            classifier_activation=classifier_activation,
+            **common,
+        )
+    elif pooling is None:
+        model = EfficientBackbone(spec, **common)
+    else:
+        model = ImageClassifier(spec, num_classes=None, pooling=pooling, **common)
+    if pretrained:
+        from tfeff.weights import load
+
+        load(model, weights, variant=name)
+    return model
+
+
+def _check_pretrained_args(
+    name, weights, include_top, num_classes, input_shape, input_tensor,
+    classifier_activation, channel_multiplier, repeat_multiplier,
+    include_preprocessing,
+):
+    if weights == "imagenet":
+        if include_top and num_classes != 1000:
+            raise ValueError(
+                "With weights='imagenet' and include_top=True, the classifier "
+                "has 1000 classes; use include_top=False for a new head. "
+                f"Received: classes={num_classes}"
+            )
+        if channel_multiplier is not None or repeat_multiplier is not None:
+            raise ValueError(
+                "ImageNet weights exist only for the published multipliers of "
+                f"{name!r}. Received: channel_multiplier={channel_multiplier}, "
+                f"repeat_multiplier={repeat_multiplier}"
+            )
+        if not include_preprocessing:
+            raise ValueError(
+                "ImageNet weights carry their input normalization; keep "
+                "include_preprocessing=True with weights='imagenet'."
+            )
+    shape = tuple(input_tensor.shape[1:]) if input_tensor is not None else input_shape
+    if shape is not None and shape[-1] != 3:
+        raise ValueError(
+            f"Pretrained weights expect 3 input channels. Received: input_shape={shape}"
+        )
+    if include_top and classifier_activation not in (None, "softmax"):
+        raise ValueError(
+            "With pretrained weights and include_top=True, classifier_activation "
+            "must be None or 'softmax'. Received: "
+            f"classifier_activation={classifier_activation!r}"
+        )

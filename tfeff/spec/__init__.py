@@ -1,0 +1,45 @@
+"""Architecture notation, scaling, validation and transforms (pure Python)."""
+
+from tfeff.spec.notation import ArchSpec
+from tfeff.spec.notation import ConvBnActSpec
+from tfeff.spec.notation import EESPSpec
+from tfeff.spec.notation import GhostBottleneckSpec
+from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.notation import StridedEESPSpec
+from tfeff.spec.notation import as_arch_spec
+from tfeff.spec.notation import block_kind
+from tfeff.spec.notation import decode_arch
+from tfeff.spec.notation import encode_arch
+from tfeff.spec.scaling import CompoundScaling
+from tfeff.spec.scaling import round_channels
+from tfeff.spec.scaling import round_repeats
+from tfeff.spec.scaling import scale_arch
+from tfeff.spec.structure import BlockInstance
+from tfeff.spec.structure import eesp_dilations
+from tfeff.spec.structure import expand_blocks
+from tfeff.spec.structure import split_channels
+from tfeff.spec.transforms import make_edge_friendly
+from tfeff.spec.validate import validate_arch
+
+__all__ = [
+    "ArchSpec",
+    "BlockInstance",
+    "CompoundScaling",
+    "ConvBnActSpec",
+    "EESPSpec",
+    "GhostBottleneckSpec",
+    "MBConvSpec",
+    "StridedEESPSpec",
+    "as_arch_spec",
+    "block_kind",
+    "decode_arch",
+    "eesp_dilations",
+    "encode_arch",
+    "expand_blocks",
+    "make_edge_friendly",
+    "round_channels",
+    "round_repeats",
+    "scale_arch",
+    "split_channels",
+    "validate_arch",
+]

@@ -1,0 +1,147 @@
+"""Structural checks of an ArchSpec, before anything is built."""
+
+from tfeff.spec.notation import ACTIVATION_NAMES
+from tfeff.spec.notation import ConvBnActSpec
+from tfeff.spec.notation import EESPSpec
+from tfeff.spec.notation import GhostBottleneckSpec
+from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.notation import StridedEESPSpec
+from tfeff.spec.notation import as_arch_spec
+from tfeff.spec.notation import encode_arch
+from tfeff.spec.structure import eespdown_inner_filters
+from tfeff.spec.structure import expand_blocks
+from tfeff.spec.structure import mbconv_expanded_filters
+
+
+def _check(condition, block, message, arch_string):
+    if not condition:
+        raise ValueError(
+            f"Invalid block {block.name} ({type(block.spec).__name__}): "
+            f"{message}. Arch string: {arch_string!r}"
+        )
+
+
+def _positive(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def validate_arch(spec, *, in_channels=3):
+    """Checks that an architecture can be built; returns it unchanged.
+
+    Args:
+        spec: ArchSpec or arch string.
+        in_channels: int. Image channels. Defaults to `3`.
+
+    Returns:
+        ArchSpec.
+
+    Raises:
+        ValueError: naming the block, the rule it breaks and the arch string.
+
+    Example:
+
+    >>> tfeff.spec.validate_arch("stem_k3_s2_c32 | mbconv_r1_k3_s3_e6_c16")
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid block stage1_block1 (MBConvSpec): strides must be 1 or 2, got 3. Arch string: 'stem_k3_s2_c32 | mbconv_r1_k3_s3_e6_c16'
+    """
+    spec = as_arch_spec(spec)
+    arch_string = encode_arch(spec)
+    if not _positive(in_channels):
+        raise ValueError(
+            f"`in_channels` must be a positive int. Received: "
+            f"in_channels={in_channels!r}"
+        )
+    for block in spec.blocks:
+        repeats = getattr(block, "repeats", 1)
+        if not _positive(repeats):
+            raise ValueError(
+                f"repeats must be >= 1, got {repeats} in {block!r}. "
+                f"Arch string: {arch_string!r}"
+            )
+    for block in expand_blocks(spec, in_channels):
+        s = block.spec
+
+        def check(condition, message):
+            _check(condition, block, message, arch_string)
+
+        check(_positive(s.filters), f"filters must be >= 1, got {s.filters}")
+        check(s.strides in (1, 2), f"strides must be 1 or 2, got {s.strides}")
+        check(
+            s.activation in ACTIVATION_NAMES,
+            f"unknown activation {s.activation!r}",
+        )
+        kernels = getattr(s, "kernel_size", 3)
+        kernels = kernels if isinstance(kernels, tuple) else (kernels,)
+        check(
+            len(kernels) > 0 and all(_positive(k) and k % 2 for k in kernels),
+            f"kernel sizes must be odd positive ints, got {kernels}",
+        )
+        if isinstance(s, ConvBnActSpec):
+            if s.depthwise:
+                check(
+                    s.filters == block.in_channels,
+                    f"a depthwise conv keeps its width: filters={s.filters} "
+                    f"but the input has {block.in_channels} channels",
+                )
+            check(_positive(s.groups), f"groups must be >= 1, got {s.groups}")
+            check(
+                block.in_channels % s.groups == 0
+                and s.filters % s.groups == 0,
+                f"groups={s.groups} must divide the input "
+                f"({block.in_channels}) and output ({s.filters}) channels",
+            )
+        elif isinstance(s, MBConvSpec):
+            check(
+                s.expand_ratio >= 1,
+                f"expand_ratio must be >= 1, got {s.expand_ratio}",
+            )
+            check(
+                0 <= s.se_ratio <= 1,
+                f"se_ratio must be in [0, 1], got {s.se_ratio}",
+            )
+            mid = mbconv_expanded_filters(block.in_channels, s.expand_ratio)
+            check(
+                len(kernels) <= mid,
+                f"{len(kernels)} kernel sizes for {mid} channels",
+            )
+            for field, groups in (
+                ("expand_groups", s.expand_groups),
+                ("project_groups", s.project_groups),
+            ):
+                check(
+                    _positive(groups) and groups <= min(mid, s.filters),
+                    f"{field}={groups} is more than the channels",
+                )
+        elif isinstance(s, GhostBottleneckSpec):
+            check(_positive(s.mid_filters), "mid_filters must be >= 1")
+            check(
+                0 <= s.se_ratio <= 1,
+                f"se_ratio must be in [0, 1], got {s.se_ratio}",
+            )
+        elif isinstance(s, (EESPSpec, StridedEESPSpec)):
+            inner = s.filters
+            if isinstance(s, StridedEESPSpec):
+                inner = eespdown_inner_filters(block.in_channels, s.filters)
+                check(
+                    inner > 0,
+                    f"a strided EESP widens its input: filters={s.filters} "
+                    f"<= input channels {block.in_channels}",
+                )
+            else:
+                check(
+                    s.filters == block.in_channels,
+                    f"an EESP block keeps its width (its residual adds the "
+                    f"input): filters={s.filters}, input {block.in_channels}",
+                )
+            check(_positive(s.branches), "branches must be >= 1")
+            check(
+                inner % s.branches == 0 and block.in_channels % s.branches == 0,
+                f"branches={s.branches} must divide the input "
+                f"({block.in_channels}) and EESP output ({inner}) channels",
+            )
+            check(
+                _positive(s.receptive_field) and s.receptive_field >= 3,
+                f"receptive_field must be >= 3, got {s.receptive_field}",
+            )
+    return spec

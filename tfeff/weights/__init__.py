@@ -1,0 +1,21 @@
+"""Pretrained weights: catalog, readers and loaders."""
+
+from tfeff.weights.catalog import PretrainedWeights
+from tfeff.weights.catalog import get_weights
+from tfeff.weights.catalog import list_weights
+from tfeff.weights.catalog import register_weights
+from tfeff.weights.loader import assign_named_weights
+from tfeff.weights.loader import load
+from tfeff.weights.loader import load_file
+from tfeff.weights.loader import load_pretrained
+
+__all__ = [
+    "PretrainedWeights",
+    "assign_named_weights",
+    "get_weights",
+    "list_weights",
+    "load",
+    "load_file",
+    "load_pretrained",
+    "register_weights",
+]

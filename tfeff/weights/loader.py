@@ -1,0 +1,198 @@
+"""`load(model, weights)`: pretrained weights into a tfeff model."""
+
+import os
+
+import keras
+import numpy as np
+
+from tfeff.spec.notation import encode_arch
+from tfeff.weights import readers
+from tfeff.weights.catalog import PretrainedWeights
+from tfeff.weights.catalog import find_weights
+
+# Layers a file may hold that a headless model lacks.
+_CLASSIFIER_LAYERS = ("predictions",)
+# ImageNet std that keras.applications multiplies in when it loads its files
+# (efficientnet.py: Rescaling(1/sqrt(std)) after Normalization, #49930).
+_KERAS_IMAGENET_STD = np.array([0.229, 0.224, 0.225])
+
+
+def assign_named_weights(model, named, *, source):
+    """Sets each layer's weights from `named[layer.name]`, checking shapes.
+
+    Args:
+        model: keras.Model.
+        named: dict `{layer name: [arrays]}`.
+        source: str. Described in error messages.
+
+    Raises:
+        ValueError: a layer is missing from the source, the source has a
+            layer the model lacks, or shapes differ (naming the layer and
+            both shapes).
+    """
+    layers = {layer.name: layer for layer in model.layers if layer.weights}
+    missing = [name for name in layers if name not in named]
+    if missing:
+        raise ValueError(
+            f"{source} has no weights for {len(missing)} layer(s) of model "
+            f"{model.name!r}, first: {missing[:5]}. Is it the same "
+            "architecture (variant, multipliers, include_top)?"
+        )
+    extra = [n for n in named if n not in layers and n not in _CLASSIFIER_LAYERS]
+    if extra:
+        raise ValueError(
+            f"{source} has weights for layer(s) that model {model.name!r} "
+            f"lacks, first: {extra[:5]}."
+        )
+    for name, layer in layers.items():
+        arrays = named[name]
+        expected = [tuple(w.shape) for w in layer.weights]
+        received = [tuple(np.shape(a)) for a in arrays]
+        if expected != received:
+            raise ValueError(
+                f"Shape mismatch for layer {name!r}: the model has "
+                f"{expected}, {source} has {received}."
+            )
+    for name, layer in layers.items():
+        layer.set_weights(named[name])
+        if hasattr(layer, "finalize_state"):
+            layer.finalize_state()  # Normalization caches mean/variance.
+
+
+def _fold_keras_std(model):
+    norm = model.get_layer("stem_normalization")
+    variance = np.asarray(norm.adapt_variance)
+    norm.adapt_variance.assign(variance * _KERAS_IMAGENET_STD[: variance.shape[0]])
+    norm.finalize_state()
+
+
+def _has_classifier(model):
+    return any(layer.name in _CLASSIFIER_LAYERS for layer in model.layers)
+
+
+def _check_arch(model, entry):
+    if entry.arch is not None and entry.arch != encode_arch(model.arch):
+        raise ValueError(
+            f"Weights {entry.key!r} were trained on arch {entry.arch!r}, but "
+            f"the model's arch is {encode_arch(model.arch)!r}."
+        )
+
+
+def load_pretrained(model, entry, *, cache_dir=None):
+    """Downloads (with hash check) and loads a catalogued weights file.
+
+    Args:
+        model: a tfeff model.
+        entry: PretrainedWeights.
+        cache_dir: str or None. Defaults to `~/.keras`.
+    """
+    if not isinstance(entry, PretrainedWeights):
+        raise TypeError(f"`entry` must be PretrainedWeights. Received: {entry!r}")
+    _check_arch(model, entry)
+    path = keras.utils.get_file(
+        fname=entry.file_name,
+        origin=entry.url,
+        file_hash=entry.file_hash,
+        hash_algorithm=entry.hash_algorithm,
+        cache_subdir="models",
+        cache_dir=cache_dir,
+    )
+    load_file(model, path, format=entry.format)
+    if entry.stores_std_as_variance:
+        _fold_keras_std(model)
+    return model
+
+
+def load_file(model, path, *, format=None):
+    """Loads weights from a local file of any supported format.
+
+    Formats: `.keras` and `.weights.h5` (tfeff models), keras.applications
+    `.h5`, PyTorch EfficientNet checkpoints in the efficientnet-pytorch or
+    timm naming (`.safetensors` without torch, `.pth` with torch).
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ValueError(f"Weights file not found. Received: weights={path!r}")
+    if format is None:
+        if path.endswith(".keras"):
+            format = "keras"
+        elif path.endswith(".weights.h5"):
+            format = "keras_weights"
+        elif path.endswith((".h5", ".hdf5")):
+            format = "keras_h5" if readers.is_legacy_h5(path) else "keras_weights"
+        elif path.endswith(".safetensors"):
+            format = "safetensors"
+        elif path.endswith((".pth", ".pt", ".bin")):
+            format = "pth"
+        else:
+            raise ValueError(
+                "Unknown weights file type (expected .keras, .weights.h5, "
+                f".h5, .safetensors or .pth). Received: weights={path!r}"
+            )
+    source = f"Weights file {path!r}"
+    if format == "keras":
+        named = readers.read_keras_archive(path)
+    elif format == "keras_weights":
+        named = readers.read_keras3_weights(path, model)
+    elif format == "keras_h5":
+        names = readers.keras_efficientnet_names(model.arch)
+        raw = readers.read_legacy_h5(path)
+        named = {names.get(name, name): arrays for name, arrays in raw.items()}
+    elif format in ("safetensors", "pth"):
+        state = readers.read_state_dict(path)
+        named = readers.convert_torch_efficientnet(state, model.arch)
+        if not _has_classifier(model):
+            named.pop("predictions", None)
+        # PyTorch checkpoints expect ImageNet-normalised input, which is the
+        # model's own in-model normalization; keep it.
+        for layer in model.layers:
+            if layer.name == "stem_normalization":
+                named["stem_normalization"] = layer.get_weights()
+    else:
+        raise ValueError(f"Unknown weights format. Received: format={format!r}")
+    if not _has_classifier(model):
+        named = {k: v for k, v in named.items() if k not in _CLASSIFIER_LAYERS}
+    assign_named_weights(model, named, source=source)
+    return model
+
+
+def load(model, weights, *, variant=None):
+    """Loads `weights` into a tfeff model.
+
+    Args:
+        model: a tfeff model (has `.arch`).
+        weights: None (nothing), `"imagenet"`, a `PretrainedWeights` entry,
+            or a path to a weights file (see `load_file`).
+        variant: str. The registered variant the model was built from; needed
+            for `"imagenet"`.
+
+    Example:
+
+    >>> model = tfeff.create_model("test_efficientnet")
+    >>> path = str(tmp_path / "test.weights.h5")
+    >>> model.save_weights(path)
+    >>> _ = tfeff.weights.load(tfeff.create_model("test_efficientnet"), path)
+    """
+    if weights is None:
+        return model
+    if isinstance(weights, PretrainedWeights):
+        return load_pretrained(model, weights)
+    if not isinstance(weights, (str, os.PathLike)):
+        raise TypeError(
+            "`weights` must be None, 'imagenet', a path or PretrainedWeights. "
+            f"Received: weights={weights!r}"
+        )
+    if weights == "imagenet":
+        entry = None if variant is None else find_weights(
+            variant, include_top=_has_classifier(model)
+        )
+        if entry is None:
+            raise ValueError(
+                f"No ImageNet weights are published for variant {variant!r} "
+                "(tfeff fetches the official keras.applications files for "
+                "efficientnet_b0..b7). Train it, or load a checkpoint from a "
+                "path: weights='/path/to/model.keras' (or .weights.h5, a "
+                "keras .h5, a PyTorch .safetensors/.pth)."
+            )
+        return load_pretrained(model, entry)
+    return load_file(model, weights)

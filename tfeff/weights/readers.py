@@ -1,0 +1,256 @@
+"""Readers: weight files → `{tfeff layer name: [numpy arrays]}`.
+
+Every format ends in the same dict, which `assign.assign_named_weights`
+loads with shape checks, so errors read the same whatever the source.
+"""
+
+import re
+
+import h5py
+import numpy as np
+
+from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.structure import expand_blocks
+
+# --- keras.applications EfficientNet (legacy .h5) ------------------------------
+
+_KERAS_PARTS = {
+    "expand_conv": "expand_conv",
+    "expand_bn": "expand_bn",
+    "dwconv": "dw_conv",
+    "bn": "dw_bn",
+    "se_reduce": "se_reduce",
+    "se_expand": "se_expand",
+    "project_conv": "project_conv",
+    "project_bn": "project_bn",
+}
+
+
+def keras_efficientnet_names(spec):
+    """Maps keras.applications EfficientNet layer names to tfeff's."""
+    names = {
+        "normalization": "stem_normalization",
+        "stem_conv": "stem_conv",
+        "stem_bn": "stem_bn",
+        "top_conv": "head_conv",
+        "top_bn": "head_bn",
+        "predictions": "predictions",
+    }
+    for inst in expand_blocks(spec):
+        if inst.stage <= 0:
+            continue
+        block = int(inst.name.rsplit("block", 1)[1]) - 1
+        prefix = f"block{inst.stage}{chr(ord('a') + block)}_"
+        for keras_part, part in _KERAS_PARTS.items():
+            names[prefix + keras_part] = f"{inst.name}_{part}"
+    return names
+
+
+def read_legacy_h5(path):
+    """Reads a Keras 2 / keras.applications `.h5`: `{layer: [arrays]}`."""
+    with h5py.File(path, "r") as f:
+        group = f["model_weights"] if "model_weights" in f else f
+        if "layer_names" not in group.attrs:
+            raise ValueError(
+                f"{path} is not a Keras .h5 weights file (no 'layer_names')."
+            )
+        out = {}
+        for raw in group.attrs["layer_names"]:
+            layer = raw.decode() if isinstance(raw, bytes) else str(raw)
+            weight_names = group[layer].attrs.get("weight_names", [])
+            arrays = []
+            for w in weight_names:
+                w = w.decode() if isinstance(w, bytes) else str(w)
+                arrays.append(np.asarray(group[layer][w]))
+            if arrays:
+                out[layer] = arrays
+        return out
+
+
+def is_legacy_h5(path):
+    with h5py.File(path, "r") as f:
+        return "layer_names" in f.attrs or "model_weights" in f
+
+
+# --- tfeff's own files (Keras 3 .weights.h5 / .keras) ---------------------------
+
+
+def _snake_case(name):
+    name = re.sub(r"\W+", "", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _keras3_store_names(model):
+    """Names Keras 3 gives a functional model's layers inside `.weights.h5`.
+
+    Keras 3 keys layers by snake-cased class name, numbered in order of
+    appearance (`conv2d`, `conv2d_1`, ...), not by layer name.
+    """
+    seen = {}
+    names = {}
+    for layer in model.layers:
+        base = _snake_case(type(layer).__name__)
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        names[base if count == 0 else f"{base}_{count}"] = layer.name
+    return names
+
+
+def read_keras3_weights(path, model):
+    """Reads a Keras 3 `.weights.h5` saved from a model shaped like `model`."""
+    store_names = _keras3_store_names(model)
+    out = {}
+    with h5py.File(path, "r") as f:
+        if "layers" not in f:
+            raise ValueError(f"{path} is not a Keras 3 .weights.h5 file.")
+        for key in f["layers"]:
+            variables = f["layers"][key].get("vars")
+            if variables is None or not len(variables):
+                continue
+            arrays = [np.asarray(variables[str(i)]) for i in range(len(variables))]
+            out[store_names.get(key, key)] = arrays
+    return out
+
+
+def read_keras_archive(path):
+    """Reads a `.keras` file saved from a tfeff model, by layer name."""
+    import keras
+
+    saved = keras.saving.load_model(path, compile=False)
+    return {
+        layer.name: [np.asarray(w) for w in layer.get_weights()]
+        for layer in saved.layers
+        if layer.weights
+    }
+
+
+# --- PyTorch checkpoints -----------------------------------------------------------
+
+
+def read_state_dict(path):
+    """Reads a PyTorch state dict from `.safetensors` (no torch) or `.pth`."""
+    if str(path).endswith(".safetensors"):
+        from safetensors.numpy import load_file
+
+        return load_file(str(path))
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(
+            f"Reading {path} needs PyTorch (pip install 'tfeff[torch]'); "
+            "or convert it to .safetensors, which tfeff reads without torch."
+        ) from None
+    state = torch.load(str(path), map_location="cpu", weights_only=True)
+    for key in ("state_dict", "model", "model_state_dict"):
+        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
+            state = state[key]
+    return {k: v.detach().cpu().numpy() for k, v in state.items() if hasattr(v, "detach")}
+
+
+def _conv(w):
+    # (out, in/groups, kh, kw) → Keras Conv2D (kh, kw, in/groups, out).
+    return np.transpose(w, (2, 3, 1, 0))
+
+
+def _dw(w):
+    # (channels, 1, kh, kw) → Keras DepthwiseConv2D (kh, kw, channels, 1).
+    return np.transpose(w, (2, 3, 0, 1))
+
+
+def _bn(state, prefix):
+    return [
+        state[f"{prefix}.weight"],
+        state[f"{prefix}.bias"],
+        state[f"{prefix}.running_mean"],
+        state[f"{prefix}.running_var"],
+    ]
+
+
+def torch_naming(state):
+    """Which EfficientNet implementation wrote the state dict."""
+    if "_conv_stem.weight" in state:
+        return "efficientnet_pytorch"
+    if "conv_stem.weight" in state:
+        return "timm"
+    raise ValueError(
+        "Unrecognised PyTorch EfficientNet checkpoint: expected the "
+        "efficientnet-pytorch ('_conv_stem.weight') or timm ('conv_stem.weight') "
+        f"naming. First keys: {list(state)[:5]}"
+    )
+
+
+def _torch_keys(spec, naming):
+    """(tfeff layer, kind, torch prefix) triples for an EfficientNet spec."""
+    keys = []
+    if naming == "efficientnet_pytorch":
+        keys += [("stem_conv", "conv", "_conv_stem"), ("stem_bn", "bn", "_bn0")]
+    else:
+        keys += [("stem_conv", "conv", "conv_stem"), ("stem_bn", "bn", "bn1")]
+    global_index = 0
+    for inst in expand_blocks(spec):
+        if inst.stage <= 0:
+            continue
+        s = inst.spec
+        if not isinstance(s, MBConvSpec) or len(s.kernel_size) > 1:
+            raise ValueError(
+                f"PyTorch EfficientNet checkpoints map onto MBConv blocks with "
+                f"one kernel size; block {inst.name} is {s!r}."
+            )
+        n = inst.name
+        expand = s.expand_ratio != 1
+        se = s.se_ratio > 0
+        if naming == "efficientnet_pytorch":
+            p = f"_blocks.{global_index}."
+            if expand:
+                keys += [(f"{n}_expand_conv", "conv", p + "_expand_conv"), (f"{n}_expand_bn", "bn", p + "_bn0")]
+            keys += [(f"{n}_dw_conv", "dw", p + "_depthwise_conv"), (f"{n}_dw_bn", "bn", p + "_bn1")]
+            if se:
+                keys += [(f"{n}_se_reduce", "conv_bias", p + "_se_reduce"), (f"{n}_se_expand", "conv_bias", p + "_se_expand")]
+            keys += [(f"{n}_project_conv", "conv", p + "_project_conv"), (f"{n}_project_bn", "bn", p + "_bn2")]
+        else:
+            block = int(n.rsplit("block", 1)[1]) - 1
+            p = f"blocks.{inst.stage - 1}.{block}."
+            if expand:  # timm InvertedResidual
+                keys += [(f"{n}_expand_conv", "conv", p + "conv_pw"), (f"{n}_expand_bn", "bn", p + "bn1")]
+                keys += [(f"{n}_dw_conv", "dw", p + "conv_dw"), (f"{n}_dw_bn", "bn", p + "bn2")]
+                project, project_bn = p + "conv_pwl", p + "bn3"
+            else:  # timm DepthwiseSeparableConv
+                keys += [(f"{n}_dw_conv", "dw", p + "conv_dw"), (f"{n}_dw_bn", "bn", p + "bn1")]
+                project, project_bn = p + "conv_pw", p + "bn2"
+            if se:
+                keys += [(f"{n}_se_reduce", "conv_bias", p + "se.conv_reduce"), (f"{n}_se_expand", "conv_bias", p + "se.conv_expand")]
+            keys += [(f"{n}_project_conv", "conv", project), (f"{n}_project_bn", "bn", project_bn)]
+        global_index += 1
+    if spec.head:
+        if naming == "efficientnet_pytorch":
+            keys += [("head_conv", "conv", "_conv_head"), ("head_bn", "bn", "_bn1"), ("predictions", "dense", "_fc")]
+        else:
+            keys += [("head_conv", "conv", "conv_head"), ("head_bn", "bn", "bn2"), ("predictions", "dense", "classifier")]
+    return keys
+
+
+def convert_torch_efficientnet(state, spec):
+    """Converts an EfficientNet state dict (either naming) to tfeff arrays."""
+    naming = torch_naming(state)
+    out = {}
+    for layer, kind, prefix in _torch_keys(spec, naming):
+        if kind == "dense" and f"{prefix}.weight" not in state:
+            continue  # A headless checkpoint.
+        try:
+            if kind == "conv":
+                out[layer] = [_conv(state[f"{prefix}.weight"])]
+            elif kind == "conv_bias":
+                out[layer] = [_conv(state[f"{prefix}.weight"]), state[f"{prefix}.bias"]]
+            elif kind == "dw":
+                out[layer] = [_dw(state[f"{prefix}.weight"])]
+            elif kind == "bn":
+                out[layer] = _bn(state, prefix)
+            elif kind == "dense":
+                out[layer] = [np.transpose(state[f"{prefix}.weight"]), state[f"{prefix}.bias"]]
+        except KeyError as error:
+            raise ValueError(
+                f"The {naming} checkpoint has no {error.args[0]!r}, needed for "
+                f"layer {layer!r}: its architecture differs from the model's."
+            ) from None
+    return out
