@@ -52,12 +52,12 @@ def validate_arch(spec, *, in_channels=3):
             f"`in_channels` must be a positive int. Received: "
             f"in_channels={in_channels!r}"
         )
-    for block in spec.blocks:
+    for stage, block in enumerate(spec.blocks, start=1):
         repeats = getattr(block, "repeats", 1)
         if not _positive(repeats):
             raise ValueError(
-                f"repeats must be >= 1, got {repeats} in {block!r}. "
-                f"Arch string: {arch_string!r}"
+                f"Invalid stage stage{stage} ({type(block).__name__}): repeats "
+                f"must be >= 1, got {repeats}. Arch string: {arch_string!r}"
             )
     for block in expand_blocks(spec, in_channels):
         s = block.spec
