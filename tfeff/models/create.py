@@ -104,6 +104,16 @@ def _check_pretrained_args(
     include_preprocessing,
 ):
     if weights == "imagenet":
+        from tfeff.weights.catalog import find_weights
+
+        if find_weights(name, include_top=include_top) is None:
+            raise ValueError(
+                f"No ImageNet weights are published for variant {name!r} "
+                "(tfeff fetches the official keras.applications files for "
+                "efficientnet_b0..b7). Train it, or load a checkpoint from a "
+                "path: weights='/path/to/model.keras' (or .weights.h5, a keras "
+                ".h5, a PyTorch .safetensors/.pth)."
+            )
         if include_top and num_classes != 1000:
             raise ValueError(
                 "With weights='imagenet' and include_top=True, the classifier "

@@ -137,7 +137,10 @@ def load_file(model, path, *, format=None):
     elif format == "keras_h5":
         names = readers.keras_efficientnet_names(model.arch)
         raw = readers.read_legacy_h5(path)
-        named = {names.get(name, name): arrays for name, arrays in raw.items()}
+        named = {
+            readers.map_keras_efficientnet_name(names, name): arrays
+            for name, arrays in raw.items()
+        }
     elif format in ("safetensors", "pth"):
         state = readers.read_state_dict(path)
         named = readers.convert_torch_efficientnet(state, model.arch)
@@ -156,7 +159,7 @@ def load_file(model, path, *, format=None):
     return model
 
 
-def load(model, weights, *, variant=None):
+def load(model, weights, *, variant=None, cache_dir=None):
     """Loads `weights` into a tfeff model.
 
     Args:
@@ -165,6 +168,7 @@ def load(model, weights, *, variant=None):
             or a path to a weights file (see `load_file`).
         variant: str. The registered variant the model was built from; needed
             for `"imagenet"`.
+        cache_dir: str or None. Where downloads are kept (default `~/.keras`).
 
     Example:
 
@@ -176,7 +180,7 @@ def load(model, weights, *, variant=None):
     if weights is None:
         return model
     if isinstance(weights, PretrainedWeights):
-        return load_pretrained(model, weights)
+        return load_pretrained(model, weights, cache_dir=cache_dir)
     if not isinstance(weights, (str, os.PathLike)):
         raise TypeError(
             "`weights` must be None, 'imagenet', a path or PretrainedWeights. "
@@ -194,5 +198,5 @@ def load(model, weights, *, variant=None):
                 "path: weights='/path/to/model.keras' (or .weights.h5, a "
                 "keras .h5, a PyTorch .safetensors/.pth)."
             )
-        return load_pretrained(model, entry)
+        return load_pretrained(model, entry, cache_dir=cache_dir)
     return load_file(model, weights)

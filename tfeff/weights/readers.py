@@ -46,6 +46,18 @@ def keras_efficientnet_names(spec):
     return names
 
 
+def map_keras_efficientnet_name(names, layer):
+    """tfeff's name for a keras.applications layer (see `keras_efficientnet_names`).
+
+    The stem Normalization layer is unnamed in keras.applications, so Keras
+    calls it `normalization`, `normalization_1`, ... depending on how many
+    were made before it in the process that saved the file.
+    """
+    if re.fullmatch(r"normalization(_\d+)?", layer):
+        return "stem_normalization"
+    return names.get(layer, layer)
+
+
 def read_legacy_h5(path):
     """Reads a Keras 2 / keras.applications `.h5`: `{layer: [arrays]}`."""
     with h5py.File(path, "r") as f:
