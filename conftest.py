@@ -12,7 +12,11 @@ MARKS = ("large", "slow", "edgetpu", "gpu")
 
 def pytest_addoption(parser):
     for mark in MARKS:
-        parser.addoption(f"--run-{mark}", action="store_true", help=f"run tests marked {mark}")
+        parser.addoption(
+            f"--run-{mark}",
+            action="store_true",
+            help=f"run tests marked {mark}",
+        )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -9,7 +9,11 @@ def trainable_count(model):
 
 
 def random_images(shape, seed=0):
-    return np.random.default_rng(seed).uniform(0, 255, size=shape).astype("float32")
+    return (
+        np.random.default_rng(seed)
+        .uniform(0, 255, size=shape)
+        .astype("float32")
+    )
 
 
 def run_layer_roundtrip(layer, inputs, tmp_path):
@@ -17,7 +21,9 @@ def run_layer_roundtrip(layer, inputs, tmp_path):
     config = layer.get_config()
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
-    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    restored = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(layer)
+    )
     assert type(restored) is type(layer) and restored.get_config() == config
 
     if isinstance(inputs, list):
@@ -29,5 +35,7 @@ def run_layer_roundtrip(layer, inputs, tmp_path):
     path = tmp_path / "layer.keras"
     model.save(path)
     reloaded = keras.saving.load_model(path)
-    np.testing.assert_allclose(reloaded.predict(inputs, verbose=0), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        reloaded.predict(inputs, verbose=0), expected, rtol=1e-5, atol=1e-5
+    )
     return model

@@ -4,22 +4,48 @@ import tfeff
 
 
 def test_top_level_all():
-    assert sorted(tfeff.__all__) == sorted([
-        "ArchSpec", "CompoundScaling", "applications", "build_backbone",
-        "build_image_classifier", "create_model", "decode_arch", "encode_arch",
-        "estimate_cost", "layers", "list_variants", "profile", "scale_arch", "weights",
-    ])
+    assert sorted(tfeff.__all__) == sorted(
+        [
+            "ArchSpec",
+            "CompoundScaling",
+            "applications",
+            "build_backbone",
+            "build_image_classifier",
+            "create_model",
+            "decode_arch",
+            "encode_arch",
+            "estimate_cost",
+            "layers",
+            "list_variants",
+            "profile",
+            "scale_arch",
+            "weights",
+        ]
+    )
     for name in tfeff.__all__:
         assert getattr(tfeff, name) is not None
 
 
 def test_layers_all():
-    assert sorted(tfeff.layers.__all__) == sorted([
-        "EESP", "ChannelSlice", "ChannelSplit", "GhostBottleneck", "GhostModule",
-        "MBConv", "MixConv", "SqueezeExcite", "StridedEESP",
-    ])
+    assert sorted(tfeff.layers.__all__) == sorted(
+        [
+            "EESP",
+            "ChannelSlice",
+            "ChannelSplit",
+            "GhostBottleneck",
+            "GhostModule",
+            "MBConv",
+            "MixConv",
+            "SqueezeExcite",
+            "StridedEESP",
+        ]
+    )
 
 
 def test_applications_all():
-    expected = [f"EfficientNetB{i}" for i in range(8)] + [f"EfficientNetLite{i}" for i in range(5)]
-    assert sorted(tfeff.applications.__all__) == sorted(expected + ["decode_predictions", "preprocess_input"])
+    expected = [f"EfficientNetB{i}" for i in range(8)] + [
+        f"EfficientNetLite{i}" for i in range(5)
+    ]
+    assert sorted(tfeff.applications.__all__) == sorted(
+        expected + ["decode_predictions", "preprocess_input"]
+    )

@@ -24,14 +24,21 @@ def test_b0_builds_with_summary(capsys):
 )
 def test_include_top_false_pooling(pooling, shape):
     model = tfeff.applications.EfficientNetLite0(
-        include_top=False, pooling=pooling, input_shape=(96, 64, 3), **{"repeat_multiplier": 0.25}
+        include_top=False,
+        pooling=pooling,
+        input_shape=(96, 64, 3),
+        **{"repeat_multiplier": 0.25},
     )
-    assert model.predict(random_images((2, 96, 64, 3)), verbose=0).shape == shape
+    assert (
+        model.predict(random_images((2, 96, 64, 3)), verbose=0).shape == shape
+    )
 
 
 @pytest.mark.parametrize("channels", [1, 4])
 def test_one_and_four_channels(channels):
-    model = tfeff.applications.EfficientNetB0(input_shape=(64, 64, channels), classes=5, **SMALL)
+    model = tfeff.applications.EfficientNetB0(
+        input_shape=(64, 64, channels), classes=5, **SMALL
+    )
     out = model.predict(random_images((2, 64, 64, channels)), verbose=0)
     assert out.shape == (2, 5)
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
@@ -39,14 +46,18 @@ def test_one_and_four_channels(channels):
 
 def test_input_tensor_and_classifier_activation():
     tensor = keras.Input((64, 48, 3))
-    model = tfeff.applications.EfficientNetB1(input_tensor=tensor, classes=3, classifier_activation=None, **SMALL)
+    model = tfeff.applications.EfficientNetB1(
+        input_tensor=tensor, classes=3, classifier_activation=None, **SMALL
+    )
     assert model.inputs[0] is tensor
     out = model.predict(random_images((1, 64, 48, 3)), verbose=0)
     assert abs(out.sum() - 1.0) > 1e-3  # logits, not probabilities
 
 
 def test_multipliers_change_the_model():
-    small = tfeff.applications.EfficientNetB0(channel_multiplier=0.5, input_shape=(64, 64, 3))
+    small = tfeff.applications.EfficientNetB0(
+        channel_multiplier=0.5, input_shape=(64, 64, 3)
+    )
     assert small.arch.stem.filters == 16
     assert tfeff.estimate_cost(small.arch, 64, num_classes=1000).params == sum(
         int(np.prod(w.shape)) for w in small.trainable_weights
@@ -60,17 +71,25 @@ def test_imagenet_with_other_classes_is_an_error():
 
 def test_imagenet_with_other_channels_is_an_error():
     with pytest.raises(ValueError, match=r"input_shape=\(224, 224, 1\)"):
-        tfeff.applications.EfficientNetB0(weights="imagenet", input_shape=(224, 224, 1))
+        tfeff.applications.EfficientNetB0(
+            weights="imagenet", input_shape=(224, 224, 1)
+        )
 
 
 def test_imagenet_for_lite_says_how_to_load_a_path():
     with pytest.raises(ValueError, match="efficientnet_lite0.*path"):
-        tfeff.applications.EfficientNetLite0(weights="imagenet", input_shape=(64, 64, 3), **SMALL)
+        tfeff.applications.EfficientNetLite0(
+            weights="imagenet", input_shape=(64, 64, 3), **SMALL
+        )
 
 
 def test_missing_weights_path_is_an_error():
-    with pytest.raises(ValueError, match="not found. Received: weights='/no/such.keras'"):
-        tfeff.applications.EfficientNetB0(weights="/no/such.keras", input_shape=(64, 64, 3))
+    with pytest.raises(
+        ValueError, match="not found. Received: weights='/no/such.keras'"
+    ):
+        tfeff.applications.EfficientNetB0(
+            weights="/no/such.keras", input_shape=(64, 64, 3)
+        )
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,9 @@ from tfeff.profile import estimate_cost
 
 TEST_VARIANTS = tfeff.list_variants("test_*")
 ALL_VARIANTS = [
-    pytest.param(v, marks=pytest.mark.large) for v in tfeff.list_variants() if not v.startswith("test_")
+    pytest.param(v, marks=pytest.mark.large)
+    for v in tfeff.list_variants()
+    if not v.startswith("test_")
 ]
 
 
@@ -48,11 +50,18 @@ def test_estimate_matches_model(name):
 @pytest.mark.parametrize("name", TEST_VARIANTS)
 @pytest.mark.parametrize("channels", [1, 3, 4])
 def test_channels_and_non_square_inputs(name, channels):
-    model = tfeff.create_model(name, include_top=False, input_shape=(96, 64, channels))
+    model = tfeff.create_model(
+        name, include_top=False, input_shape=(96, 64, channels)
+    )
     out = model.predict(random_images((2, 96, 64, channels)), verbose=0)
     assert out.shape[:3] == (2, 3, 2)
     assert np.isfinite(out).all()
-    assert trainable_count(model) == estimate_cost(name, (96, 64), num_classes=None, in_channels=channels).params
+    assert (
+        trainable_count(model)
+        == estimate_cost(
+            name, (96, 64), num_classes=None, in_channels=channels
+        ).params
+    )
 
 
 @pytest.mark.parametrize("name", TEST_VARIANTS)
@@ -75,6 +84,8 @@ def test_keras_save_load_gives_identical_outputs(name, tmp_path):
     path = tmp_path / "model.keras"
     model.save(path)
     reloaded = keras.saving.load_model(path)
-    np.testing.assert_allclose(reloaded.predict(images, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        reloaded.predict(images, verbose=0), expected, rtol=1e-5, atol=1e-6
+    )
     assert tfeff.encode_arch(reloaded.arch) == tfeff.encode_arch(model.arch)
     assert type(reloaded) is type(model)

@@ -11,14 +11,53 @@ from tests.harness import trainable_count
 from tfeff.profile import count_macs
 
 CASES = [
-    (lambda: tfeff.layers.MBConv(16, kernel_size=[3, 5], se_ratio=0.25, drop_path_rate=0.1), (2, 8, 8, 16), (2, 8, 8, 16)),
-    (lambda: tfeff.layers.MBConv(24, strides=2, expand_ratio=3, expand_groups=2, project_groups=2, activation="relu"), (2, 8, 8, 16), (2, 4, 4, 24)),
-    (lambda: tfeff.layers.MixConv([3, 5, 7], strides=2), (2, 8, 8, 10), (2, 4, 4, 10)),
-    (lambda: tfeff.layers.SqueezeExcite(4, gate="hard_sigmoid"), (2, 8, 8, 16), (2, 8, 8, 16)),
+    (
+        lambda: tfeff.layers.MBConv(
+            16, kernel_size=[3, 5], se_ratio=0.25, drop_path_rate=0.1
+        ),
+        (2, 8, 8, 16),
+        (2, 8, 8, 16),
+    ),
+    (
+        lambda: tfeff.layers.MBConv(
+            24,
+            strides=2,
+            expand_ratio=3,
+            expand_groups=2,
+            project_groups=2,
+            activation="relu",
+        ),
+        (2, 8, 8, 16),
+        (2, 4, 4, 24),
+    ),
+    (
+        lambda: tfeff.layers.MixConv([3, 5, 7], strides=2),
+        (2, 8, 8, 10),
+        (2, 4, 4, 10),
+    ),
+    (
+        lambda: tfeff.layers.SqueezeExcite(4, gate="hard_sigmoid"),
+        (2, 8, 8, 16),
+        (2, 8, 8, 16),
+    ),
     (lambda: tfeff.layers.GhostModule(15), (2, 8, 8, 4), (2, 8, 8, 15)),
-    (lambda: tfeff.layers.GhostBottleneck(24, mid_filters=72, strides=2, se_ratio=0.25), (2, 16, 16, 16), (2, 8, 8, 24)),
-    (lambda: tfeff.layers.EESP(branches=4, receptive_field=9), (2, 8, 8, 32), (2, 8, 8, 32)),
-    (lambda: tfeff.layers.StridedEESP(64, receptive_field=13), (2, 16, 16, 32), (2, 8, 8, 64)),
+    (
+        lambda: tfeff.layers.GhostBottleneck(
+            24, mid_filters=72, strides=2, se_ratio=0.25
+        ),
+        (2, 16, 16, 16),
+        (2, 8, 8, 24),
+    ),
+    (
+        lambda: tfeff.layers.EESP(branches=4, receptive_field=9),
+        (2, 8, 8, 32),
+        (2, 8, 8, 32),
+    ),
+    (
+        lambda: tfeff.layers.StridedEESP(64, receptive_field=13),
+        (2, 16, 16, 32),
+        (2, 8, 8, 64),
+    ),
     (lambda: tfeff.layers.ChannelSplit([2, 1]), (1, 4, 4, 3), None),
     (lambda: tfeff.layers.ChannelSlice(1, 3), (1, 4, 4, 4), (1, 4, 4, 2)),
 ]
@@ -34,7 +73,10 @@ def test_layer_contract(factory, shape, out_shape, tmp_path):
     layer = factory()
     inputs = random_images(shape)
     if isinstance(layer, tfeff.layers.StridedEESP):
-        inputs = [inputs, random_images((shape[0], shape[1] * 2, shape[2] * 2, 3))]
+        inputs = [
+            inputs,
+            random_images((shape[0], shape[1] * 2, shape[2] * 2, 3)),
+        ]
     if isinstance(layer, tfeff.layers.ChannelSplit):
         outputs = layer(inputs)
         assert [tuple(o.shape) for o in outputs] == [(1, 4, 4, 2), (1, 4, 4, 1)]
@@ -48,7 +90,9 @@ def test_mbconv_layer_matches_the_spec_cost():
     # Same builder as the models: the cost model's numbers hold for the layer.
     spec = tfeff.decode_arch("stem_k3_s1_c16 | mbconv_r1_k3.5_s2_e6_c24_se0.25")
     report = tfeff.estimate_cost(spec, 16)
-    layer = tfeff.layers.MBConv(24, kernel_size=[3, 5], strides=2, se_ratio=0.25)
+    layer = tfeff.layers.MBConv(
+        24, kernel_size=[3, 5], strides=2, se_ratio=0.25
+    )
     inputs = keras.Input((16, 16, 16))
     model = keras.Model(inputs, layer(inputs))
     assert trainable_count(model) == report.rows[1].params
@@ -60,10 +104,14 @@ def test_layer_in_a_user_model_trains():
     x = keras.layers.Conv2D(16, 3, strides=2, padding="same")(inputs)
     x = tfeff.layers.GhostBottleneck(16, mid_filters=32, se_ratio=0.25)(x)
     x = tfeff.layers.MBConv(16, kernel_size=[3, 5, 7], se_ratio=0.25)(x)
-    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(x))
+    outputs = keras.layers.Dense(2, activation="softmax")(
+        keras.layers.GlobalAveragePooling2D()(x)
+    )
     model = keras.Model(inputs, outputs)
     model.compile("adam", "sparse_categorical_crossentropy")
-    history = model.fit(np.random.rand(8, 16, 16, 3), np.arange(8) % 2, epochs=2, verbose=0)
+    history = model.fit(
+        np.random.rand(8, 16, 16, 3), np.arange(8) % 2, epochs=2, verbose=0
+    )
     assert np.isfinite(history.history["loss"]).all()
 
 
@@ -74,10 +122,16 @@ def test_layer_in_a_user_model_trains():
         (lambda: tfeff.layers.MBConv(16, kernel_size=4), "kernel_size=4"),
         (lambda: tfeff.layers.MBConv(16, strides=3), "strides=3"),
         (lambda: tfeff.layers.MBConv(16, se_ratio=2), "se_ratio=2"),
-        (lambda: tfeff.layers.MBConv(16, activation="gelu"), "activation='gelu'"),
+        (
+            lambda: tfeff.layers.MBConv(16, activation="gelu"),
+            "activation='gelu'",
+        ),
         (lambda: tfeff.layers.MixConv([3, 6]), "kernel_size=[3, 6]"),
         (lambda: tfeff.layers.SqueezeExcite(4, gate="tanh"), "gate='tanh'"),
-        (lambda: tfeff.layers.GhostBottleneck(16, mid_filters=-1), "mid_filters=-1"),
+        (
+            lambda: tfeff.layers.GhostBottleneck(16, mid_filters=-1),
+            "mid_filters=-1",
+        ),
         (lambda: tfeff.layers.EESP(branches=0), "branches=0"),
         (lambda: tfeff.layers.ChannelSlice(3, 1), "start=3"),
     ],

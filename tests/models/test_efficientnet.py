@@ -11,7 +11,9 @@ import pytest
 import tfeff
 from tests.harness import trainable_count
 
-SIZES = [0, 1, 2, 3] + [pytest.param(s, marks=pytest.mark.large) for s in (4, 5, 6, 7)]
+SIZES = [0, 1, 2, 3] + [
+    pytest.param(s, marks=pytest.mark.large) for s in (4, 5, 6, 7)
+]
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -19,7 +21,10 @@ def test_trainable_params_equal_keras_applications(size):
     ours = getattr(tfeff.applications, f"EfficientNetB{size}")(weights=None)
     theirs = getattr(keras.applications, f"EfficientNetB{size}")(weights=None)
     assert trainable_count(ours) == trainable_count(theirs)
-    assert trainable_count(ours) == tfeff.estimate_cost(f"efficientnet_b{size}").params
+    assert (
+        trainable_count(ours)
+        == tfeff.estimate_cost(f"efficientnet_b{size}").params
+    )
 
 
 def test_b0_count_macs_matches_estimate():
@@ -30,7 +35,11 @@ def test_b0_count_macs_matches_estimate():
 
 def test_drop_path_rates_rise_linearly():
     model = tfeff.create_model("efficientnet_b0", drop_path_rate=0.2)
-    rates = [layer.rate for layer in model.layers if layer.name.endswith("_drop_path")]
+    rates = [
+        layer.rate
+        for layer in model.layers
+        if layer.name.endswith("_drop_path")
+    ]
     # keras.applications: rate * block_index / num_blocks, on residual blocks.
     assert rates == sorted(rates) and 0 < rates[0] < rates[-1] < 0.2
 
@@ -38,5 +47,11 @@ def test_drop_path_rates_rise_linearly():
 def test_layer_names_follow_the_vocabulary():
     model = tfeff.create_model("efficientnet_b0")
     names = {layer.name for layer in model.layers}
-    assert {"stem_conv", "stage2_block1_expand_conv", "stage2_block1_se_reduce",
-            "stage7_block1_project_bn", "head_conv", "predictions"} <= names
+    assert {
+        "stem_conv",
+        "stage2_block1_expand_conv",
+        "stage2_block1_se_reduce",
+        "stage7_block1_project_bn",
+        "head_conv",
+        "predictions",
+    } <= names

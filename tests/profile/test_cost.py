@@ -41,10 +41,18 @@ GOLDEN = {
 }
 # Parameters to 3 decimals of a million, as the reference lists them.
 REFERENCE_PARAMS_M = {
-    "efficientnet_b0": 5.289, "efficientnet_b1": 7.794, "efficientnet_b2": 9.110,
-    "efficientnet_b3": 12.233, "efficientnet_b4": 19.342, "efficientnet_b5": 30.390,
-    "efficientnet_b6": 43.041, "efficientnet_b7": 66.348, "efficientnet_lite0": 4.652,
-    "efficientnet_lite1": 5.417, "efficientnet_lite2": 6.092, "efficientnet_lite3": 8.197,
+    "efficientnet_b0": 5.289,
+    "efficientnet_b1": 7.794,
+    "efficientnet_b2": 9.110,
+    "efficientnet_b3": 12.233,
+    "efficientnet_b4": 19.342,
+    "efficientnet_b5": 30.390,
+    "efficientnet_b6": 43.041,
+    "efficientnet_b7": 66.348,
+    "efficientnet_lite0": 4.652,
+    "efficientnet_lite1": 5.417,
+    "efficientnet_lite2": 6.092,
+    "efficientnet_lite3": 8.197,
     "efficientnet_lite4": 13.007,
 }
 
@@ -77,7 +85,9 @@ def test_report_rows_add_up_and_table_prints_the_unit():
     report = estimate_cost("efficientnet_b0")
     assert sum(r.params for r in report.rows) == report.params
     assert sum(r.macs for r in report.rows) == report.macs
-    assert report.rows[0].name == "stem" and report.rows[-1].name == "predictions"
+    assert (
+        report.rows[0].name == "stem" and report.rows[-1].name == "predictions"
+    )
     assert report.rows[-2].output_shape == (7, 7, 1280)
     assert "MACs (multiply-adds)" in report.table()
     assert report.activation_bytes > report.peak_activation_bytes > 0
@@ -98,7 +108,9 @@ def test_non_square_input():
 
 @pytest.mark.parametrize("bad", [0, (224,), "big", (224, -1)])
 def test_bad_input_size(bad):
-    with pytest.raises((ValueError, TypeError), match="input_size|Unknown variant"):
+    with pytest.raises(
+        (ValueError, TypeError), match="input_size|Unknown variant"
+    ):
         estimate_cost("efficientnet_b0", bad)
 
 
@@ -109,8 +121,15 @@ def test_unknown_variant():
 
 @pytest.mark.parametrize(
     "text, macs",
-    [("0.4GFLOPs", 400_000_000), ("400MFLOPs", 400_000_000), ("400M", 400_000_000),
-     ("4e8", 400_000_000), ("400MMACs", 400_000_000), ("1.5G", 1_500_000_000), (3e8, 300_000_000)],
+    [
+        ("0.4GFLOPs", 400_000_000),
+        ("400MFLOPs", 400_000_000),
+        ("400M", 400_000_000),
+        ("4e8", 400_000_000),
+        ("400MMACs", 400_000_000),
+        ("1.5G", 1_500_000_000),
+        (3e8, 300_000_000),
+    ],
 )
 def test_parse_budget(text, macs):
     assert parse_budget(text) == macs

@@ -22,8 +22,13 @@ def test_keys_in_any_order_decode_to_the_same_spec():
     b = decode_arch("stem_c32_s2_k3|mbconv_nre_se0.25_c24_e6_s2_k3.5_r2")
     assert a == b
     assert a.blocks[0] == MBConvSpec(
-        filters=24, repeats=2, kernel_size=(3, 5), strides=2,
-        expand_ratio=6.0, se_ratio=0.25, activation="relu",
+        filters=24,
+        repeats=2,
+        kernel_size=(3, 5),
+        strides=2,
+        expand_ratio=6.0,
+        se_ratio=0.25,
+        activation="relu",
     )
 
 
@@ -41,10 +46,22 @@ def test_every_key_decodes():
         " | head_k1_c128_nr6"
     )
     mb = spec.blocks[0]
-    assert (mb.expand_groups, mb.project_groups, mb.skip, mb.activation) == (2, 2, False, "hard_swish")
-    assert spec.stem.depthwise and spec.stem.groups == 2 and spec.stem.activation == "prelu"
+    assert (mb.expand_groups, mb.project_groups, mb.skip, mb.activation) == (
+        2,
+        2,
+        False,
+        "hard_swish",
+    )
+    assert (
+        spec.stem.depthwise
+        and spec.stem.groups == 2
+        and spec.stem.activation == "prelu"
+    )
     assert spec.blocks[1].mid_filters == 72
-    assert spec.blocks[2].reinforce is False and spec.blocks[2].receptive_field == 13
+    assert (
+        spec.blocks[2].reinforce is False
+        and spec.blocks[2].receptive_field == 13
+    )
     assert spec.head[0].activation == "relu6"
     assert decode_arch(encode_arch(spec)) == spec
 

@@ -23,7 +23,12 @@ EFFICIENTNET_TABLE = {
     "b4": (48, (24, 32, 56, 112, 160, 272, 448), (2, 4, 4, 6, 6, 8, 2), 1792),
     "b5": (48, (24, 40, 64, 128, 176, 304, 512), (3, 5, 5, 7, 7, 9, 3), 2048),
     "b6": (56, (32, 40, 72, 144, 200, 344, 576), (3, 6, 6, 8, 8, 11, 3), 2304),
-    "b7": (64, (32, 48, 80, 160, 224, 384, 640), (4, 7, 7, 10, 10, 13, 4), 2560),
+    "b7": (
+        64,
+        (32, 48, 80, 160, 224, 384, 640),
+        (4, 7, 7, 10, 10, 13, 4),
+        2560,
+    ),
 }
 # (repeats, stage outputs): architectures.md §2 table; stem 32, head 1280.
 LITE_TABLE = {
@@ -59,12 +64,19 @@ def test_lite_widths_repeats_fixed_stem_and_head(size):
     "channels, multiplier, divisor, expected",
     [
         # EfficientNet stems/heads (architectures.md §1.3).
-        (32, 1.1, 8, 32), (32, 1.2, 8, 40), (32, 1.8, 8, 56), (1280, 1.1, 8, 1408),
-        (1280, 2.0, 8, 2560), (112, 1.2, 8, 136),
+        (32, 1.1, 8, 32),
+        (32, 1.2, 8, 40),
+        (32, 1.8, 8, 56),
+        (1280, 1.1, 8, 1408),
+        (1280, 2.0, 8, 2560),
+        (112, 1.2, 8, 136),
         # The 10% rule: 20 * 0.5 = 10 would round to 8 (< 9), so 16.
         (20, 0.5, 8, 16),
         # GhostNet, divisor 4: _make_divisible(c * width, 4) (§4).
-        (16, 0.5, 4, 8), (960, 1.3, 4, 1248), (72 * 0.25, 1.0, 4, 20), (120 * 0.25, 1.0, 4, 32),
+        (16, 0.5, 4, 8),
+        (960, 1.3, 4, 1248),
+        (72 * 0.25, 1.0, 4, 20),
+        (120 * 0.25, 1.0, 4, 32),
     ],
 )
 def test_round_channels(channels, multiplier, divisor, expected):
@@ -85,6 +97,8 @@ def test_non_positive_multiplier_is_an_error(bad):
 
 def test_make_edge_friendly_on_scaling_keeps_stem_head_and_end_repeats():
     base = get_variant("efficientnet_b0").base_arch
-    scaled = tfeff.scale_arch(base, make_edge_friendly(CompoundScaling(1.4, 1.8)))
+    scaled = tfeff.scale_arch(
+        base, make_edge_friendly(CompoundScaling(1.4, 1.8))
+    )
     assert scaled.stem.filters == 32 and scaled.head[0].filters == 1280
     assert scaled.blocks[0].repeats == 1 and scaled.blocks[-1].repeats == 1

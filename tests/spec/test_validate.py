@@ -16,7 +16,10 @@ from tfeff.spec import validate_arch
         ("stem_k3_s2_c30 | eesp_r1_c30_b4", "branches=4 must divide"),
         ("stem_k3_s2_c32 | eesp_r1_c64_b4", "keeps its width"),
         ("stem_k3_s2_c32 | eespdown_c32_b4", "widens its input"),
-        ("stem_k3_s2_c32 | convbnact_k3_c16_dw", "depthwise conv keeps its width"),
+        (
+            "stem_k3_s2_c32 | convbnact_k3_c16_dw",
+            "depthwise conv keeps its width",
+        ),
         ("stem_k3_s2_c30 | convbnact_k1_c16_g4", "groups=4 must divide"),
     ],
 )

@@ -61,14 +61,18 @@ def _sha256(path):
 @pytest.fixture(scope="module")
 def keras_b0_file(tmp_path_factory):
     model = _keras_b0()
-    path = _save_official_h5(model, tmp_path_factory.mktemp("w") / "efficientnetb0.h5")
+    path = _save_official_h5(
+        model, tmp_path_factory.mktemp("w") / "efficientnetb0.h5"
+    )
     images = random_images((2, 224, 224, 3))
     return path, images, model.predict(images, verbose=0)
 
 
 def test_keras_h5_from_path_equals_keras_applications(keras_b0_file):
     path, images, expected = keras_b0_file
-    ours = tfeff.applications.EfficientNetB0(weights=str(path), classifier_activation=None)
+    ours = tfeff.applications.EfficientNetB0(
+        weights=str(path), classifier_activation=None
+    )
     got = ours.predict(images, verbose=0)
     assert np.abs(got - expected).max() <= TOLERANCE
 
@@ -76,23 +80,38 @@ def test_keras_h5_from_path_equals_keras_applications(keras_b0_file):
 def test_keras_notop_h5(tmp_path):
     theirs = _keras_b0(include_top=False, seed=1)
     path = _save_official_h5(theirs, tmp_path / "efficientnetb0_notop.h5")
-    ours = tfeff.applications.EfficientNetB0(include_top=False, weights=str(path), input_shape=(96, 128, 3))
+    ours = tfeff.applications.EfficientNetB0(
+        include_top=False, weights=str(path), input_shape=(96, 128, 3)
+    )
     images = random_images((1, 96, 128, 3))
-    theirs_out = keras.Model(theirs.input, theirs.output).predict(images, verbose=0)
-    assert np.abs(ours.predict(images, verbose=0) - theirs_out).max() <= TOLERANCE
+    theirs_out = keras.Model(theirs.input, theirs.output).predict(
+        images, verbose=0
+    )
+    assert (
+        np.abs(ours.predict(images, verbose=0) - theirs_out).max() <= TOLERANCE
+    )
 
 
 def test_file_url_with_hash(keras_b0_file, tmp_path):
     path, images, expected = keras_b0_file
     entry = PretrainedWeights(
-        variant="efficientnet_b0", tag="test", url=path.as_uri(), file_hash=_sha256(path),
+        variant="efficientnet_b0",
+        tag="test",
+        url=path.as_uri(),
+        file_hash=_sha256(path),
         format="keras_h5",
     )
     model = tfeff.applications.EfficientNetB0(classifier_activation=None)
     tfeff.weights.load(model, entry, cache_dir=str(tmp_path))
-    assert np.abs(model.predict(images, verbose=0) - expected).max() <= TOLERANCE
+    assert (
+        np.abs(model.predict(images, verbose=0) - expected).max() <= TOLERANCE
+    )
     bad = PretrainedWeights(
-        variant="efficientnet_b0", tag="bad", url=path.as_uri(), file_hash="0" * 64, format="keras_h5"
+        variant="efficientnet_b0",
+        tag="bad",
+        url=path.as_uri(),
+        file_hash="0" * 64,
+        format="keras_h5",
     )
     with pytest.raises(ValueError, match="hash"):
         tfeff.weights.load(model, bad, cache_dir=str(tmp_path / "other"))
@@ -105,47 +124,84 @@ def test_imagenet_folds_keras_std_fix(tmp_path, monkeypatch):
     # Emulate such a file and check weights="imagenet" reproduces that math.
     std = np.array([0.229, 0.224, 0.225], "float32")
     theirs = _keras_b0(seed=2)
-    norm = next(layer for layer in theirs.layers if isinstance(layer, keras.layers.Normalization))
-    norm.set_weights([np.array([0.485, 0.456, 0.406], "float32"), std, np.array(0)])
+    norm = next(
+        layer
+        for layer in theirs.layers
+        if isinstance(layer, keras.layers.Normalization)
+    )
+    norm.set_weights(
+        [np.array([0.485, 0.456, 0.406], "float32"), std, np.array(0)]
+    )
     path = _save_official_h5(theirs, tmp_path / "efficientnetb0.h5")
     # Keras' imagenet graph: (x/255 - mean) / sqrt(std) * 1/sqrt(std).
-    norm.set_weights([np.array([0.485, 0.456, 0.406], "float32"), std * std, np.array(0)])
+    norm.set_weights(
+        [np.array([0.485, 0.456, 0.406], "float32"), std * std, np.array(0)]
+    )
     norm.finalize_state()
     images = random_images((1, 224, 224, 3))
     expected = theirs.predict(images, verbose=0)
     entry = PretrainedWeights(
-        variant="efficientnet_b0", tag="keras_in1k", url=path.as_uri(), file_hash=_sha256(path),
-        format="keras_h5", stores_std_as_variance=True,
+        variant="efficientnet_b0",
+        tag="keras_in1k",
+        url=path.as_uri(),
+        file_hash=_sha256(path),
+        format="keras_h5",
+        stores_std_as_variance=True,
     )
     monkeypatch.setitem(_CATALOG, "efficientnet_b0.keras_in1k", entry)
-    monkeypatch.setattr(keras.src.utils.file_utils.config, "keras_home", lambda: str(tmp_path / "home"))
-    ours = tfeff.applications.EfficientNetB0(weights="imagenet", classifier_activation=None)
+    monkeypatch.setattr(
+        keras.src.utils.file_utils.config,
+        "keras_home",
+        lambda: str(tmp_path / "home"),
+    )
+    ours = tfeff.applications.EfficientNetB0(
+        weights="imagenet", classifier_activation=None
+    )
     assert np.abs(ours.predict(images, verbose=0) - expected).max() <= TOLERANCE
 
 
 def test_catalog_has_official_urls_and_hashes():
     entry = tfeff.weights.get_weights("efficientnet_b0.keras_in1k")
-    assert entry.url == "https://storage.googleapis.com/keras-applications/efficientnetb0.h5"
-    assert entry.file_hash == "902e53a9f72be733fc0bcb005b3ebbac"  # keras WEIGHTS_HASHES["b0"]
+    assert (
+        entry.url
+        == "https://storage.googleapis.com/keras-applications/efficientnetb0.h5"
+    )
+    assert (
+        entry.file_hash == "902e53a9f72be733fc0bcb005b3ebbac"
+    )  # keras WEIGHTS_HASHES["b0"]
     assert len(tfeff.weights.list_weights()) == 16  # B0-B7, top and notop.
 
 
 def test_shape_mismatch_names_layer_and_shapes(keras_b0_file):
     path, _, _ = keras_b0_file
     with pytest.raises(ValueError) as info:
-        tfeff.applications.EfficientNetB0(weights=str(path), channel_multiplier=0.5)
+        tfeff.applications.EfficientNetB0(
+            weights=str(path), channel_multiplier=0.5
+        )
     message = str(info.value)
-    assert "'stem_conv'" in message and "(3, 3, 3, 16)" in message and "(3, 3, 3, 32)" in message
+    assert (
+        "'stem_conv'" in message
+        and "(3, 3, 3, 16)" in message
+        and "(3, 3, 3, 32)" in message
+    )
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".weights.h5"])
 def test_our_own_files(tmp_path, suffix):
-    model = _perturb(tfeff.create_model("test_efficientnet", num_classes=4), seed=3)
+    model = _perturb(
+        tfeff.create_model("test_efficientnet", num_classes=4), seed=3
+    )
     path = tmp_path / f"model{suffix}"
     model.save(path) if suffix == ".keras" else model.save_weights(path)
     images = random_images((2, 64, 64, 3))
-    loaded = tfeff.create_model("test_efficientnet", num_classes=4, weights=str(path))
-    np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0), atol=1e-6)
+    loaded = tfeff.create_model(
+        "test_efficientnet", num_classes=4, weights=str(path)
+    )
+    np.testing.assert_allclose(
+        loaded.predict(images, verbose=0),
+        model.predict(images, verbose=0),
+        atol=1e-6,
+    )
 
 
 def test_unknown_file_type(tmp_path):
@@ -171,16 +227,26 @@ def _torch_dw(w):
 
 def _torch_bn(layer, prefix, state):
     gamma, beta, mean, var = layer.get_weights()
-    state.update({f"{prefix}.weight": gamma, f"{prefix}.bias": beta,
-                  f"{prefix}.running_mean": mean, f"{prefix}.running_var": var,
-                  f"{prefix}.num_batches_tracked": np.array(0)})
+    state.update(
+        {
+            f"{prefix}.weight": gamma,
+            f"{prefix}.bias": beta,
+            f"{prefix}.running_mean": mean,
+            f"{prefix}.running_var": var,
+            f"{prefix}.num_batches_tracked": np.array(0),
+        }
+    )
 
 
 def _state_dict(model, naming):
     """A state dict as efficientnet-pytorch or timm would write it."""
     get = model.get_layer
     state = {}
-    stem, stem_bn = ("_conv_stem", "_bn0") if naming == "efficientnet_pytorch" else ("conv_stem", "bn1")
+    stem, stem_bn = (
+        ("_conv_stem", "_bn0")
+        if naming == "efficientnet_pytorch"
+        else ("conv_stem", "bn1")
+    )
     state[f"{stem}.weight"] = _torch_conv(get("stem_conv").get_weights()[0])
     _torch_bn(get("stem_bn"), stem_bn, state)
     n = 0
@@ -190,15 +256,38 @@ def _state_dict(model, naming):
             expand = block.expand_ratio != 1
             if naming == "efficientnet_pytorch":
                 p = f"_blocks.{n}."
-                parts = {"expand_conv": "_expand_conv", "expand_bn": "_bn0", "dw_conv": "_depthwise_conv",
-                         "dw_bn": "_bn1", "se_reduce": "_se_reduce", "se_expand": "_se_expand",
-                         "project_conv": "_project_conv", "project_bn": "_bn2"}
+                parts = {
+                    "expand_conv": "_expand_conv",
+                    "expand_bn": "_bn0",
+                    "dw_conv": "_depthwise_conv",
+                    "dw_bn": "_bn1",
+                    "se_reduce": "_se_reduce",
+                    "se_expand": "_se_expand",
+                    "project_conv": "_project_conv",
+                    "project_bn": "_bn2",
+                }
             else:
                 p = f"blocks.{stage - 1}.{j}."
-                parts = ({"expand_conv": "conv_pw", "expand_bn": "bn1", "dw_conv": "conv_dw", "dw_bn": "bn2",
-                          "project_conv": "conv_pwl", "project_bn": "bn3"} if expand else
-                         {"dw_conv": "conv_dw", "dw_bn": "bn1", "project_conv": "conv_pw", "project_bn": "bn2"})
-                parts.update(se_reduce="se.conv_reduce", se_expand="se.conv_expand")
+                parts = (
+                    {
+                        "expand_conv": "conv_pw",
+                        "expand_bn": "bn1",
+                        "dw_conv": "conv_dw",
+                        "dw_bn": "bn2",
+                        "project_conv": "conv_pwl",
+                        "project_bn": "bn3",
+                    }
+                    if expand
+                    else {
+                        "dw_conv": "conv_dw",
+                        "dw_bn": "bn1",
+                        "project_conv": "conv_pw",
+                        "project_bn": "bn2",
+                    }
+                )
+                parts.update(
+                    se_reduce="se.conv_reduce", se_expand="se.conv_expand"
+                )
             for part, torch_name in parts.items():
                 if part.startswith("expand") and not expand:
                     continue
@@ -206,15 +295,20 @@ def _state_dict(model, naming):
                 if part.endswith("bn"):
                     _torch_bn(layer, p + torch_name, state)
                 elif part == "dw_conv":
-                    state[p + torch_name + ".weight"] = _torch_dw(layer.get_weights()[0])
+                    state[p + torch_name + ".weight"] = _torch_dw(
+                        layer.get_weights()[0]
+                    )
                 else:
                     weights = layer.get_weights()
                     state[p + torch_name + ".weight"] = _torch_conv(weights[0])
                     if len(weights) > 1:
                         state[p + torch_name + ".bias"] = weights[1]
             n += 1
-    head, head_bn, fc = (("_conv_head", "_bn1", "_fc") if naming == "efficientnet_pytorch"
-                         else ("conv_head", "bn2", "classifier"))
+    head, head_bn, fc = (
+        ("_conv_head", "_bn1", "_fc")
+        if naming == "efficientnet_pytorch"
+        else ("conv_head", "bn2", "classifier")
+    )
     state[f"{head}.weight"] = _torch_conv(get("head_conv").get_weights()[0])
     _torch_bn(get("head_bn"), head_bn, state)
     kernel, bias = get("predictions").get_weights()
@@ -228,30 +322,56 @@ def test_pytorch_safetensors_without_torch(naming, tmp_path):
     from safetensors.numpy import save_file
 
     source = _perturb(
-        tfeff.create_model("test_efficientnet", num_classes=5), seed=4, keep=PYTORCH_FREE_LAYERS
+        tfeff.create_model("test_efficientnet", num_classes=5),
+        seed=4,
+        keep=PYTORCH_FREE_LAYERS,
     )
     path = tmp_path / f"{naming}.safetensors"
     save_file(_state_dict(source, naming), str(path))
-    loaded = tfeff.create_model("test_efficientnet", num_classes=5, weights=str(path))
+    loaded = tfeff.create_model(
+        "test_efficientnet", num_classes=5, weights=str(path)
+    )
     images = random_images((2, 64, 64, 3))
-    diff = np.abs(loaded.predict(images, verbose=0) - source.predict(images, verbose=0)).max()
+    diff = np.abs(
+        loaded.predict(images, verbose=0) - source.predict(images, verbose=0)
+    ).max()
     assert diff <= TOLERANCE
     # Headless model from a checkpoint with a classifier: the classifier is skipped.
-    headless = tfeff.create_model("test_efficientnet", include_top=False, weights=str(path))
-    assert headless.get_layer("stem_conv").get_weights()[0].shape == (3, 3, 3, 8)
+    headless = tfeff.create_model(
+        "test_efficientnet", include_top=False, weights=str(path)
+    )
+    assert headless.get_layer("stem_conv").get_weights()[0].shape == (
+        3,
+        3,
+        3,
+        8,
+    )
 
 
 def test_pytorch_pth_with_torch(tmp_path):
     torch = pytest.importorskip("torch")
     source = _perturb(
-        tfeff.create_model("test_efficientnet", num_classes=5), seed=5, keep=PYTORCH_FREE_LAYERS
+        tfeff.create_model("test_efficientnet", num_classes=5),
+        seed=5,
+        keep=PYTORCH_FREE_LAYERS,
     )
-    state = {k: torch.from_numpy(np.array(v)) for k, v in _state_dict(source, "timm").items()}
+    state = {
+        k: torch.from_numpy(np.array(v))
+        for k, v in _state_dict(source, "timm").items()
+    }
     path = tmp_path / "model.pth"
     torch.save({"state_dict": state}, path)
-    loaded = tfeff.create_model("test_efficientnet", num_classes=5, weights=str(path))
+    loaded = tfeff.create_model(
+        "test_efficientnet", num_classes=5, weights=str(path)
+    )
     images = random_images((1, 64, 64, 3))
-    assert np.abs(loaded.predict(images, verbose=0) - source.predict(images, verbose=0)).max() <= TOLERANCE
+    assert (
+        np.abs(
+            loaded.predict(images, verbose=0)
+            - source.predict(images, verbose=0)
+        ).max()
+        <= TOLERANCE
+    )
 
 
 def test_pytorch_checkpoint_of_another_architecture(tmp_path):
@@ -260,5 +380,9 @@ def test_pytorch_checkpoint_of_another_architecture(tmp_path):
     source = tfeff.create_model("test_efficientnet", num_classes=5)
     path = tmp_path / "model.safetensors"
     save_file(_state_dict(source, "timm"), str(path))
-    with pytest.raises(ValueError, match="Shape mismatch for layer 'predictions'"):
-        tfeff.create_model("test_efficientnet", num_classes=6, weights=str(path))
+    with pytest.raises(
+        ValueError, match="Shape mismatch for layer 'predictions'"
+    ):
+        tfeff.create_model(
+            "test_efficientnet", num_classes=6, weights=str(path)
+        )

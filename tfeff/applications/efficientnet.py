@@ -83,17 +83,73 @@ def _make(fn_name, variant, title, width, depth, dropout, imagenet):
 
 
 # (width, depth, dropout): tensorflow/tpu efficientnet_builder.py.
-EfficientNetB0 = _make("EfficientNetB0", "efficientnet_b0", "EfficientNet-B0", 1.0, 1.0, 0.2, True)
-EfficientNetB1 = _make("EfficientNetB1", "efficientnet_b1", "EfficientNet-B1", 1.0, 1.1, 0.2, True)
-EfficientNetB2 = _make("EfficientNetB2", "efficientnet_b2", "EfficientNet-B2", 1.1, 1.2, 0.3, True)
-EfficientNetB3 = _make("EfficientNetB3", "efficientnet_b3", "EfficientNet-B3", 1.2, 1.4, 0.3, True)
-EfficientNetB4 = _make("EfficientNetB4", "efficientnet_b4", "EfficientNet-B4", 1.4, 1.8, 0.4, True)
-EfficientNetB5 = _make("EfficientNetB5", "efficientnet_b5", "EfficientNet-B5", 1.6, 2.2, 0.4, True)
-EfficientNetB6 = _make("EfficientNetB6", "efficientnet_b6", "EfficientNet-B6", 1.8, 2.6, 0.5, True)
-EfficientNetB7 = _make("EfficientNetB7", "efficientnet_b7", "EfficientNet-B7", 2.0, 3.1, 0.5, True)
+EfficientNetB0 = _make(
+    "EfficientNetB0", "efficientnet_b0", "EfficientNet-B0", 1.0, 1.0, 0.2, True
+)
+EfficientNetB1 = _make(
+    "EfficientNetB1", "efficientnet_b1", "EfficientNet-B1", 1.0, 1.1, 0.2, True
+)
+EfficientNetB2 = _make(
+    "EfficientNetB2", "efficientnet_b2", "EfficientNet-B2", 1.1, 1.2, 0.3, True
+)
+EfficientNetB3 = _make(
+    "EfficientNetB3", "efficientnet_b3", "EfficientNet-B3", 1.2, 1.4, 0.3, True
+)
+EfficientNetB4 = _make(
+    "EfficientNetB4", "efficientnet_b4", "EfficientNet-B4", 1.4, 1.8, 0.4, True
+)
+EfficientNetB5 = _make(
+    "EfficientNetB5", "efficientnet_b5", "EfficientNet-B5", 1.6, 2.2, 0.4, True
+)
+EfficientNetB6 = _make(
+    "EfficientNetB6", "efficientnet_b6", "EfficientNet-B6", 1.8, 2.6, 0.5, True
+)
+EfficientNetB7 = _make(
+    "EfficientNetB7", "efficientnet_b7", "EfficientNet-B7", 2.0, 3.1, 0.5, True
+)
 # (width, depth, dropout): tensorflow/tpu lite/efficientnet_lite_builder.py.
-EfficientNetLite0 = _make("EfficientNetLite0", "efficientnet_lite0", "EfficientNet-Lite0", 1.0, 1.0, 0.2, False)
-EfficientNetLite1 = _make("EfficientNetLite1", "efficientnet_lite1", "EfficientNet-Lite1", 1.0, 1.1, 0.2, False)
-EfficientNetLite2 = _make("EfficientNetLite2", "efficientnet_lite2", "EfficientNet-Lite2", 1.1, 1.2, 0.3, False)
-EfficientNetLite3 = _make("EfficientNetLite3", "efficientnet_lite3", "EfficientNet-Lite3", 1.2, 1.4, 0.3, False)
-EfficientNetLite4 = _make("EfficientNetLite4", "efficientnet_lite4", "EfficientNet-Lite4", 1.4, 1.8, 0.3, False)
+EfficientNetLite0 = _make(
+    "EfficientNetLite0",
+    "efficientnet_lite0",
+    "EfficientNet-Lite0",
+    1.0,
+    1.0,
+    0.2,
+    False,
+)
+EfficientNetLite1 = _make(
+    "EfficientNetLite1",
+    "efficientnet_lite1",
+    "EfficientNet-Lite1",
+    1.0,
+    1.1,
+    0.2,
+    False,
+)
+EfficientNetLite2 = _make(
+    "EfficientNetLite2",
+    "efficientnet_lite2",
+    "EfficientNet-Lite2",
+    1.1,
+    1.2,
+    0.3,
+    False,
+)
+EfficientNetLite3 = _make(
+    "EfficientNetLite3",
+    "efficientnet_lite3",
+    "EfficientNet-Lite3",
+    1.2,
+    1.4,
+    0.3,
+    False,
+)
+EfficientNetLite4 = _make(
+    "EfficientNetLite4",
+    "efficientnet_lite4",
+    "EfficientNet-Lite4",
+    1.4,
+    1.8,
+    0.3,
+    False,
+)

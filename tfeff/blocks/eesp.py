@@ -23,7 +23,9 @@ from tfeff.spec.structure import eesp_dilations
 from tfeff.spec.structure import eespdown_inner_filters
 
 
-def _eesp_core(x, filters, *, strides, branches, receptive_field, activation, name):
+def _eesp_core(
+    x, filters, *, strides, branches, receptive_field, activation, name
+):
     """Reduce → K dilated dw branches with HFF → concat → BN-act → merge 1x1."""
     width = eesp_branch_filters(filters, branches)
     x = conv(x, width, 1, groups=branches, name=f"{name}_reduce_conv")
@@ -100,7 +102,11 @@ def strided_eesp(x, spec, *, name, drop_path_rate=0.0, image=None):
         target = y.shape[2]
         reinf = image
         level = 0
-        while reinf.shape[2] is not None and target is not None and reinf.shape[2] > target:
+        while (
+            reinf.shape[2] is not None
+            and target is not None
+            and reinf.shape[2] > target
+        ):
             level += 1
             reinf = keras.layers.AveragePooling2D(
                 3, strides=2, padding="same", name=f"{name}_reinf_pool{level}"

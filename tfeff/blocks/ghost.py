@@ -72,7 +72,9 @@ def ghost_bottleneck(x, spec, *, name, drop_path_rate=0.0, image=None):
             gate="hard_sigmoid",
             name=name,
         )
-    x = ghost_module(x, spec.filters, activation="linear", name=f"{name}_ghost2")
+    x = ghost_module(
+        x, spec.filters, activation="linear", name=f"{name}_ghost2"
+    )
     if spec.strides == 1 and in_channels == spec.filters:
         shortcut = inputs
     else:

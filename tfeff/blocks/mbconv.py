@@ -42,7 +42,9 @@ def mbconv(x, spec, *, name, drop_path_rate=0.0, image=None):
     in_channels = x.shape[-1]
     mid = mbconv_expanded_filters(in_channels, spec.expand_ratio)
     if spec.expand_ratio != 1:
-        x = conv(x, mid, 1, groups=spec.expand_groups, name=f"{name}_expand_conv")
+        x = conv(
+            x, mid, 1, groups=spec.expand_groups, name=f"{name}_expand_conv"
+        )
         x = batch_norm(x, f"{name}_expand_bn")
         x = activation_layer(x, spec.activation, f"{name}_expand_act")
     x = depthwise_conv(
@@ -58,7 +60,11 @@ def mbconv(x, spec, *, name, drop_path_rate=0.0, image=None):
             name=name,
         )
     x = conv(
-        x, spec.filters, 1, groups=spec.project_groups, name=f"{name}_project_conv"
+        x,
+        spec.filters,
+        1,
+        groups=spec.project_groups,
+        name=f"{name}_project_conv",
     )
     x = batch_norm(x, f"{name}_project_bn")
     if has_identity_skip(spec, in_channels):

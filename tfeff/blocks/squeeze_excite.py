@@ -14,7 +14,9 @@ import keras
 from tfeff.blocks.common import CONV_KERNEL_INITIALIZER
 
 
-def squeeze_excite(x, reduced_filters, *, name, activation="swish", gate="sigmoid"):
+def squeeze_excite(
+    x, reduced_filters, *, name, activation="swish", gate="sigmoid"
+):
     """Emits `{name}_se_squeeze`, `_se_reduce`, `_se_expand`, `_se_gate`.
 
     Args:

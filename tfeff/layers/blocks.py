@@ -17,14 +17,18 @@ from tfeff.spec.notation import StridedEESPSpec
 
 def _positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+        raise ValueError(
+            f"`{name}` must be a positive int. Received: {name}={value!r}"
+        )
     return value
 
 
 def _kernel_list(name, value, *, allow_list=True):
     values = list(value) if isinstance(value, (list, tuple)) else [value]
     if not values or (len(values) > 1 and not allow_list):
-        raise ValueError(f"`{name}` must be one odd int. Received: {name}={value!r}")
+        raise ValueError(
+            f"`{name}` must be one odd int. Received: {name}={value!r}"
+        )
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int) or v < 1 or v % 2 == 0:
             raise ValueError(
@@ -35,7 +39,9 @@ def _kernel_list(name, value, *, allow_list=True):
 
 def _ratio(name, value, low=0.0, high=1.0):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"`{name}` must be a number. Received: {name}={value!r}")
+        raise TypeError(
+            f"`{name}` must be a number. Received: {name}={value!r}"
+        )
     if not low <= value <= high:
         raise ValueError(
             f"`{name}` must be in [{low}, {high}]. Received: {name}={value!r}"
@@ -54,7 +60,9 @@ def _activation(name, value):
 
 def _strides(value):
     if value not in (1, 2):
-        raise ValueError(f"`strides` must be 1 or 2. Received: strides={value!r}")
+        raise ValueError(
+            f"`strides` must be 1 or 2. Received: strides={value!r}"
+        )
     return value
 
 
@@ -65,8 +73,10 @@ class _BuilderLayer(keras.layers.Layer):
         raise NotImplementedError
 
     def build(self, input_shape):
-        if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(
-            input_shape[0], (list, tuple)
+        if (
+            isinstance(input_shape, (list, tuple))
+            and input_shape
+            and isinstance(input_shape[0], (list, tuple))
         ):
             inputs = [keras.Input(shape=tuple(s[1:])) for s in input_shape]
         else:
@@ -134,7 +144,9 @@ class MBConv(_BuilderLayer):
         self.skip = bool(skip)
         self.expand_groups = _positive_int("expand_groups", expand_groups)
         self.project_groups = _positive_int("project_groups", project_groups)
-        self.drop_path_rate = _ratio("drop_path_rate", drop_path_rate, 0.0, 0.99)
+        self.drop_path_rate = _ratio(
+            "drop_path_rate", drop_path_rate, 0.0, 0.99
+        )
 
     def _emit(self, inputs):
         from tfeff.blocks import get_block_builder
@@ -205,12 +217,17 @@ class MixConv(_BuilderLayer):
                 f"{len(self.kernel_size)} kernels, {inputs.shape[-1]} channels."
             )
         return depthwise_conv(
-            inputs, self.kernel_size, strides=self.strides, name=f"{self.name}_dw_conv"
+            inputs,
+            self.kernel_size,
+            strides=self.strides,
+            name=f"{self.name}_dw_conv",
         )
 
     def get_config(self):
         config = super().get_config()
-        config.update({"kernel_size": list(self.kernel_size), "strides": self.strides})
+        config.update(
+            {"kernel_size": list(self.kernel_size), "strides": self.strides}
+        )
         return config
 
 
@@ -230,7 +247,9 @@ class SqueezeExcite(_BuilderLayer):
     (1, 8, 8, 16)
     """
 
-    def __init__(self, reduced_filters, activation="swish", gate="sigmoid", **kwargs):
+    def __init__(
+        self, reduced_filters, activation="swish", gate="sigmoid", **kwargs
+    ):
         super().__init__(**kwargs)
         self.reduced_filters = _positive_int("reduced_filters", reduced_filters)
         self.activation = _activation("activation", activation)
@@ -328,7 +347,9 @@ class GhostBottleneck(_BuilderLayer):
         super().__init__(**kwargs)
         self.filters = _positive_int("filters", filters)
         self.mid_filters = _positive_int("mid_filters", mid_filters)
-        self.kernel_size = _kernel_list("kernel_size", kernel_size, allow_list=False)[0]
+        self.kernel_size = _kernel_list(
+            "kernel_size", kernel_size, allow_list=False
+        )[0]
         self.strides = _strides(strides)
         self.se_ratio = _ratio("se_ratio", se_ratio)
         self.activation = _activation("activation", activation)
@@ -379,7 +400,9 @@ class EESP(_BuilderLayer):
     (1, 8, 8, 32)
     """
 
-    def __init__(self, branches=4, receptive_field=7, activation="prelu", **kwargs):
+    def __init__(
+        self, branches=4, receptive_field=7, activation="prelu", **kwargs
+    ):
         super().__init__(**kwargs)
         self.branches = _positive_int("branches", branches)
         self.receptive_field = _positive_int("receptive_field", receptive_field)
@@ -435,7 +458,14 @@ class StridedEESP(_BuilderLayer):
     (1, 8, 8, 64)
     """
 
-    def __init__(self, filters, branches=4, receptive_field=7, activation="prelu", **kwargs):
+    def __init__(
+        self,
+        filters,
+        branches=4,
+        receptive_field=7,
+        activation="prelu",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.filters = _positive_int("filters", filters)
         self.branches = _positive_int("branches", branches)
@@ -447,7 +477,11 @@ class StridedEESP(_BuilderLayer):
 
         features, image = inputs if isinstance(inputs, list) else (inputs, None)
         inner = self.filters - features.shape[-1]
-        if inner < 1 or inner % self.branches or features.shape[-1] % self.branches:
+        if (
+            inner < 1
+            or inner % self.branches
+            or features.shape[-1] % self.branches
+        ):
             raise ValueError(
                 "StridedEESP needs filters > input channels, with both the "
                 "input channels and (filters - input channels) divisible by "
@@ -461,7 +495,9 @@ class StridedEESP(_BuilderLayer):
             reinforce=image is not None,
             activation=self.activation,
         )
-        return get_block_builder("eespdown")(features, spec, name=self.name, image=image)
+        return get_block_builder("eespdown")(
+            features, spec, name=self.name, image=image
+        )
 
     def get_config(self):
         config = super().get_config()

@@ -77,8 +77,7 @@ class ChannelSlice(keras.layers.Layer):
         super().__init__(**kwargs)
         if not 0 <= int(start) < int(stop):
             raise ValueError(
-                "Need 0 <= start < stop. Received: "
-                f"start={start}, stop={stop}"
+                f"Need 0 <= start < stop. Received: start={start}, stop={stop}"
             )
         self.start = int(start)
         self.stop = int(stop)

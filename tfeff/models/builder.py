@@ -47,7 +47,9 @@ def _preprocess(inputs, mean, std):
     """
     channels = inputs.shape[-1]
     x = keras.layers.Rescaling(1.0 / 255.0, name="stem_rescaling")(inputs)
-    normalization = keras.layers.Normalization(axis=-1, name="stem_normalization")
+    normalization = keras.layers.Normalization(
+        axis=-1, name="stem_normalization"
+    )
     x = normalization(x)
     normalization.adapt_mean.assign(_channel_stats(mean, channels))
     normalization.adapt_variance.assign(
@@ -57,7 +59,9 @@ def _preprocess(inputs, mean, std):
     return x
 
 
-def build_features(inputs, spec, *, mean=IMAGENET_MEAN, std=IMAGENET_STD, drop_path_rate=0.0):
+def build_features(
+    inputs, spec, *, mean=IMAGENET_MEAN, std=IMAGENET_STD, drop_path_rate=0.0
+):
     """Emits the layers of `spec` on `inputs`.
 
     Args:
@@ -110,9 +114,13 @@ def _resolve_inputs(input_shape, input_tensor):
     if input_shape is None:
         input_shape = (None, None, 3)
     input_shape = tuple(input_shape)
-    if len(input_shape) != 3 or not all(
-        d is None or (isinstance(d, int) and d > 0) for d in input_shape
-    ) or input_shape[-1] is None:
+    if (
+        len(input_shape) != 3
+        or not all(
+            d is None or (isinstance(d, int) and d > 0) for d in input_shape
+        )
+        or input_shape[-1] is None
+    ):
         raise ValueError(
             "`input_shape` must be (height, width, channels) with positive "
             f"ints (height and width may be None). Received: input_shape={input_shape}"
@@ -133,7 +141,9 @@ def _check_size(spec, input_shape):
 class _SpecModelMixin:
     """Config and attributes shared by the functional subclasses."""
 
-    def _prepare(self, arch, input_shape, input_tensor, mean, std, drop_path_rate):
+    def _prepare(
+        self, arch, input_shape, input_tensor, mean, std, drop_path_rate
+    ):
         spec = as_arch_spec(arch)
         inputs, input_shape = _resolve_inputs(input_shape, input_tensor)
         spec = validate_arch(spec, in_channels=input_shape[-1])
@@ -213,7 +223,11 @@ class EfficientBackbone(_SpecModelMixin, keras.Model):
         self._finish(spec, pyramid, settings)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._settings}
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            **self._settings,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -259,9 +273,13 @@ class ImageClassifier(_SpecModelMixin, keras.Model):
         **kwargs,
     ):
         if pooling not in ("avg", "max"):
-            raise ValueError(f"`pooling` must be 'avg' or 'max'. Received: pooling={pooling!r}")
+            raise ValueError(
+                f"`pooling` must be 'avg' or 'max'. Received: pooling={pooling!r}"
+            )
         if num_classes is not None and (
-            isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1
+            isinstance(num_classes, bool)
+            or not isinstance(num_classes, int)
+            or num_classes < 1
         ):
             raise ValueError(
                 f"`num_classes` must be a positive int or None. Received: num_classes={num_classes!r}"
@@ -300,7 +318,11 @@ class ImageClassifier(_SpecModelMixin, keras.Model):
         self._finish(spec, pyramid, settings)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._settings}
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            **self._settings,
+        }
 
     @classmethod
     def from_config(cls, config):

@@ -59,23 +59,36 @@ def create_model(
             f"`pooling` must be None, 'avg' or 'max'. Received: pooling={pooling!r}"
         )
     if not isinstance(include_top, bool):
-        raise TypeError(f"`include_top` must be a bool. Received: include_top={include_top!r}")
+        raise TypeError(
+            f"`include_top` must be a bool. Received: include_top={include_top!r}"
+        )
     pretrained = weights is not None
     if pretrained:
         _check_pretrained_args(
-            name, weights, include_top, num_classes, input_shape, input_tensor,
-            classifier_activation, channel_multiplier, repeat_multiplier,
+            name,
+            weights,
+            include_top,
+            num_classes,
+            input_shape,
+            input_tensor,
+            classifier_activation,
+            channel_multiplier,
+            repeat_multiplier,
             include_preprocessing,
         )
     spec = variant.resolved_arch(channel_multiplier, repeat_multiplier)
     if input_shape is None and input_tensor is None:
-        input_shape = (variant.resolution,) * 2 + (3,) if include_top else (None, None, 3)
+        input_shape = (
+            (variant.resolution,) * 2 + (3,) if include_top else (None, None, 3)
+        )
     common = dict(
         input_shape=input_shape,
         input_tensor=input_tensor,
         mean=variant.mean if include_preprocessing else None,
         std=variant.std if include_preprocessing else None,
-        drop_path_rate=variant.drop_path_rate if drop_path_rate is None else drop_path_rate,
+        drop_path_rate=variant.drop_path_rate
+        if drop_path_rate is None
+        else drop_path_rate,
         name=model_name or name,
     )
     if include_top:
@@ -83,14 +96,18 @@ def create_model(
             spec,
             num_classes=num_classes,
             pooling=pooling or "avg",
-            dropout_rate=variant.dropout_rate if dropout_rate is None else dropout_rate,
+            dropout_rate=variant.dropout_rate
+            if dropout_rate is None
+            else dropout_rate,
             classifier_activation=classifier_activation,
             **common,
         )
     elif pooling is None:
         model = EfficientBackbone(spec, **common)
     else:
-        model = ImageClassifier(spec, num_classes=None, pooling=pooling, **common)
+        model = ImageClassifier(
+            spec, num_classes=None, pooling=pooling, **common
+        )
     if pretrained:
         from tfeff.weights import load
 
@@ -99,8 +116,15 @@ def create_model(
 
 
 def _check_pretrained_args(
-    name, weights, include_top, num_classes, input_shape, input_tensor,
-    classifier_activation, channel_multiplier, repeat_multiplier,
+    name,
+    weights,
+    include_top,
+    num_classes,
+    input_shape,
+    input_tensor,
+    classifier_activation,
+    channel_multiplier,
+    repeat_multiplier,
     include_preprocessing,
 ):
     if weights == "imagenet":
@@ -131,7 +155,11 @@ def _check_pretrained_args(
                 "ImageNet weights carry their input normalization; keep "
                 "include_preprocessing=True with weights='imagenet'."
             )
-    shape = tuple(input_tensor.shape[1:]) if input_tensor is not None else input_shape
+    shape = (
+        tuple(input_tensor.shape[1:])
+        if input_tensor is not None
+        else input_shape
+    )
     if shape is not None and shape[-1] != 3:
         raise ValueError(
             f"Pretrained weights expect 3 input channels. Received: input_shape={shape}"

@@ -80,7 +80,9 @@ def register_variant(name, *, family, arch, scaling, **fields):
             f"`scaling` must be a CompoundScaling. Received: scaling={scaling!r}"
         )
     arch = encode_arch(as_arch_spec(arch))  # Fails early on a bad string.
-    variant = Variant(name=name, family=family, arch=arch, scaling=scaling, **fields)
+    variant = Variant(
+        name=name, family=family, arch=arch, scaling=scaling, **fields
+    )
     _VARIANTS[name] = variant
     return variant
 

@@ -33,7 +33,9 @@ def parse_budget(budget):
     400000000
     """
     if isinstance(budget, bool):
-        raise TypeError(f"`budget` must be a string or number. Received: budget={budget!r}")
+        raise TypeError(
+            f"`budget` must be a string or number. Received: budget={budget!r}"
+        )
     if isinstance(budget, (int, float)):
         value = float(budget)
     elif isinstance(budget, str):
@@ -45,9 +47,13 @@ def parse_budget(budget):
             )
         value = float(match["number"]) * _SCALE[match["scale"]]
     else:
-        raise TypeError(f"`budget` must be a string or number. Received: budget={budget!r}")
+        raise TypeError(
+            f"`budget` must be a string or number. Received: budget={budget!r}"
+        )
     if not value >= 1:
-        raise ValueError(f"`budget` must be at least 1 multiply-add. Received: budget={budget!r}")
+        raise ValueError(
+            f"`budget` must be at least 1 multiply-add. Received: budget={budget!r}"
+        )
     return int(round(value))
 
 

@@ -107,7 +107,9 @@ class _Counter:
 
     def conv(self, cin, cout, kernel, out_hw, *, groups=1, bias=False):
         # Groups may be uneven (MixNet's split), so sum per group.
-        for gin, gout in zip(split_channels(cin, groups), split_channels(cout, groups)):
+        for gin, gout in zip(
+            split_channels(cin, groups), split_channels(cout, groups)
+        ):
             self.params += kernel * kernel * gin * gout + (gout if bias else 0)
             self.macs += kernel * kernel * gin * gout * out_hw[0] * out_hw[1]
 
@@ -193,7 +195,9 @@ def _cost_ghost(c, s, cin, hw):
     return out
 
 
-def _cost_eesp_core(c, cin, filters, hw, strides, branches, receptive_field, activation):
+def _cost_eesp_core(
+    c, cin, filters, hw, strides, branches, receptive_field, activation
+):
     width = eesp_branch_filters(filters, branches)
     c.conv(cin, width, 1, hw, groups=branches)
     c.bn(width)
@@ -209,14 +213,18 @@ def _cost_eesp_core(c, cin, filters, hw, strides, branches, receptive_field, act
 
 
 def _cost_eesp(c, s, cin, hw):
-    out = _cost_eesp_core(c, cin, s.filters, hw, 1, s.branches, s.receptive_field, s.activation)
+    out = _cost_eesp_core(
+        c, cin, s.filters, hw, 1, s.branches, s.receptive_field, s.activation
+    )
     c.act(s.filters, s.activation)
     return out
 
 
 def _cost_eespdown(c, s, cin, hw, image_channels):
     inner = eespdown_inner_filters(cin, s.filters)
-    out = _cost_eesp_core(c, cin, inner, hw, 2, s.branches, s.receptive_field, s.activation)
+    out = _cost_eesp_core(
+        c, cin, inner, hw, 2, s.branches, s.receptive_field, s.activation
+    )
     if s.reinforce:
         c.conv(image_channels, image_channels, 3, out)
         c.bn(image_channels)
@@ -247,7 +255,12 @@ def _block_cost(spec, cin, hw, image_channels):
 
 def _resolve(arch, input_size, num_classes):
     """Variant name → (spec, default size, default classes); else passthrough."""
-    if isinstance(arch, str) and "_" in arch and "|" not in arch and not arch.startswith("stem"):
+    if (
+        isinstance(arch, str)
+        and "_" in arch
+        and "|" not in arch
+        and not arch.startswith("stem")
+    ):
         from tfeff.models.registry import get_variant
 
         variant = get_variant(arch)
@@ -262,7 +275,11 @@ def _resolve(arch, input_size, num_classes):
             "`arch` must be an ArchSpec, an arch string or a variant name. "
             f"Received: arch={arch!r}"
         )
-    return as_arch_spec(arch), input_size, None if num_classes == "auto" else num_classes
+    return (
+        as_arch_spec(arch),
+        input_size,
+        None if num_classes == "auto" else num_classes,
+    )
 
 
 def estimate_cost(arch, input_size=None, *, num_classes="auto", in_channels=3):
@@ -308,9 +325,20 @@ def estimate_cost(arch, input_size=None, *, num_classes="auto", in_channels=3):
         counter, out = _block_cost(inst.spec, inst.in_channels, hw, in_channels)
         in_bytes = hw[0] * hw[1] * inst.in_channels * BYTES_PER_VALUE
         out_bytes = out[0] * out[1] * inst.out_channels * BYTES_PER_VALUE
-        kind = "convbnact" if isinstance(inst.spec, ConvBnActSpec) else block_kind(inst.spec)
+        kind = (
+            "convbnact"
+            if isinstance(inst.spec, ConvBnActSpec)
+            else block_kind(inst.spec)
+        )
         rows.append(
-            CostRow(inst.name, kind, (hw[0], hw[1], inst.in_channels), (out[0], out[1], inst.out_channels), counter.params, counter.macs)
+            CostRow(
+                inst.name,
+                kind,
+                (hw[0], hw[1], inst.in_channels),
+                (out[0], out[1], inst.out_channels),
+                counter.params,
+                counter.macs,
+            )
         )
         params += counter.params
         macs += counter.macs
@@ -321,7 +349,16 @@ def estimate_cost(arch, input_size=None, *, num_classes="auto", in_channels=3):
         counter = _Counter()
         features = rows[-1].output_shape[-1]
         counter.dense(features, num_classes)
-        rows.append(CostRow("predictions", "dense", (1, 1, features), (1, 1, num_classes), counter.params, counter.macs))
+        rows.append(
+            CostRow(
+                "predictions",
+                "dense",
+                (1, 1, features),
+                (1, 1, num_classes),
+                counter.params,
+                counter.macs,
+            )
+        )
         params += counter.params
         macs += counter.macs
     return CostReport(

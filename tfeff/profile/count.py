@@ -78,7 +78,9 @@ def count_macs(model):
     True
     """
     if not isinstance(model, keras.layers.Layer):
-        raise TypeError(f"`model` must be a Keras model. Received: model={model!r}")
+        raise TypeError(
+            f"`model` must be a Keras model. Received: model={model!r}"
+        )
     total = 0
     for layer in model._flatten_layers(include_self=False, recursive=True):
         total += layer_macs(layer)

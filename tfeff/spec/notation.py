@@ -483,9 +483,7 @@ def encode_arch(spec):
     'stem_k3_s2_c32 | mbconv_r1_k3_s1_e1_c16'
     """
     if not isinstance(spec, ArchSpec):
-        raise TypeError(
-            f"`spec` must be an ArchSpec. Received: spec={spec!r}"
-        )
+        raise TypeError(f"`spec` must be an ArchSpec. Received: spec={spec!r}")
     tokens = [_encode_token("stem", spec.stem)]
     tokens += [_encode_token(block_kind(b), b) for b in spec.blocks]
     tokens += [_encode_token("head", h) for h in spec.head]

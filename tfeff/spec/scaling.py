@@ -103,7 +103,10 @@ class CompoundScaling:
                 "`resolution` must be a positive int. Received: "
                 f"resolution={self.resolution!r}"
             )
-        if not isinstance(self.channel_divisor, int) or self.channel_divisor < 1:
+        if (
+            not isinstance(self.channel_divisor, int)
+            or self.channel_divisor < 1
+        ):
             raise ValueError(
                 "`channel_divisor` must be a positive int. Received: "
                 f"channel_divisor={self.channel_divisor!r}"

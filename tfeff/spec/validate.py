@@ -86,8 +86,7 @@ def validate_arch(spec, *, in_channels=3):
                 )
             check(_positive(s.groups), f"groups must be >= 1, got {s.groups}")
             check(
-                block.in_channels % s.groups == 0
-                and s.filters % s.groups == 0,
+                block.in_channels % s.groups == 0 and s.filters % s.groups == 0,
                 f"groups={s.groups} must divide the input "
                 f"({block.in_channels}) and output ({s.filters}) channels",
             )

@@ -8,14 +8,38 @@ import dataclasses
 # ecosystem.md §1).
 KERAS_BASE_URL = "https://storage.googleapis.com/keras-applications/"
 KERAS_EFFICIENTNET_MD5 = {
-    "b0": ("902e53a9f72be733fc0bcb005b3ebbac", "50bc09e76180e00e4465e1a485ddc09d"),
-    "b1": ("1d254153d4ab51201f1646940f018540", "74c4e6b3e1f6a1eea24c589628592432"),
-    "b2": ("b15cce36ff4dcbd00b6dd88e7857a6ad", "111f8e2ac8aa800a7a99e3239f7bfb39"),
-    "b3": ("ffd1fdc53d0ce67064dc6a9c7960ede0", "af6d107764bb5b1abb91932881670226"),
-    "b4": ("18c95ad55216b8f92d7e70b3a046e2fc", "ebc24e6d6c33eaebbd558eafbeedf1ba"),
-    "b5": ("ace28f2a6363774853a83a0b21b9421a", "38879255a25d3c92d5e44e04ae6cec6f"),
-    "b6": ("165f6e37dce68623721b423839de8be5", "9ecce42647a20130c1f39a5d4cb75743"),
-    "b7": ("8c03f828fec3ef71311cd463b6759d99", "cbcfe4450ddf6f3ad90b1b398090fe4a"),
+    "b0": (
+        "902e53a9f72be733fc0bcb005b3ebbac",
+        "50bc09e76180e00e4465e1a485ddc09d",
+    ),
+    "b1": (
+        "1d254153d4ab51201f1646940f018540",
+        "74c4e6b3e1f6a1eea24c589628592432",
+    ),
+    "b2": (
+        "b15cce36ff4dcbd00b6dd88e7857a6ad",
+        "111f8e2ac8aa800a7a99e3239f7bfb39",
+    ),
+    "b3": (
+        "ffd1fdc53d0ce67064dc6a9c7960ede0",
+        "af6d107764bb5b1abb91932881670226",
+    ),
+    "b4": (
+        "18c95ad55216b8f92d7e70b3a046e2fc",
+        "ebc24e6d6c33eaebbd558eafbeedf1ba",
+    ),
+    "b5": (
+        "ace28f2a6363774853a83a0b21b9421a",
+        "38879255a25d3c92d5e44e04ae6cec6f",
+    ),
+    "b6": (
+        "165f6e37dce68623721b423839de8be5",
+        "9ecce42647a20130c1f39a5d4cb75743",
+    ),
+    "b7": (
+        "8c03f828fec3ef71311cd463b6759d99",
+        "cbcfe4450ddf6f3ad90b1b398090fe4a",
+    ),
 }
 
 
@@ -93,7 +117,9 @@ def register_weights(weights):
 def list_weights(variant=None):
     """Keys of catalogued weights, optionally for one variant."""
     return sorted(
-        key for key, w in _CATALOG.items() if variant is None or w.variant == variant
+        key
+        for key, w in _CATALOG.items()
+        if variant is None or w.variant == variant
     )
 
 
@@ -113,9 +139,21 @@ def find_weights(variant, *, include_top):
     return _CATALOG.get(f"{variant}.{tag}")
 
 
-_RESOLUTIONS = {"b0": 224, "b1": 240, "b2": 260, "b3": 300, "b4": 380, "b5": 456, "b6": 528, "b7": 600}
+_RESOLUTIONS = {
+    "b0": 224,
+    "b1": 240,
+    "b2": 260,
+    "b3": 300,
+    "b4": 380,
+    "b5": 456,
+    "b6": 528,
+    "b7": 600,
+}
 for _size, (_top, _notop) in KERAS_EFFICIENTNET_MD5.items():
-    for _include_top, _hash, _suffix in ((True, _top, ""), (False, _notop, "_notop")):
+    for _include_top, _hash, _suffix in (
+        (True, _top, ""),
+        (False, _notop, "_notop"),
+    ):
         register_weights(
             PretrainedWeights(
                 variant=f"efficientnet_{_size}",

@@ -38,7 +38,9 @@ def assign_named_weights(model, named, *, source):
             f"{model.name!r}, first: {missing[:5]}. Is it the same "
             "architecture (variant, multipliers, include_top)?"
         )
-    extra = [n for n in named if n not in layers and n not in _CLASSIFIER_LAYERS]
+    extra = [
+        n for n in named if n not in layers and n not in _CLASSIFIER_LAYERS
+    ]
     if extra:
         raise ValueError(
             f"{source} has weights for layer(s) that model {model.name!r} "
@@ -62,7 +64,9 @@ def assign_named_weights(model, named, *, source):
 def _fold_keras_std(model):
     norm = model.get_layer("stem_normalization")
     variance = np.asarray(norm.adapt_variance)
-    norm.adapt_variance.assign(variance * _KERAS_IMAGENET_STD[: variance.shape[0]])
+    norm.adapt_variance.assign(
+        variance * _KERAS_IMAGENET_STD[: variance.shape[0]]
+    )
     norm.finalize_state()
 
 
@@ -87,7 +91,9 @@ def load_pretrained(model, entry, *, cache_dir=None):
         cache_dir: str or None. Defaults to `~/.keras`.
     """
     if not isinstance(entry, PretrainedWeights):
-        raise TypeError(f"`entry` must be PretrainedWeights. Received: {entry!r}")
+        raise TypeError(
+            f"`entry` must be PretrainedWeights. Received: {entry!r}"
+        )
     _check_arch(model, entry)
     path = keras.utils.get_file(
         fname=entry.file_name,
@@ -119,7 +125,9 @@ def load_file(model, path, *, format=None):
         elif path.endswith(".weights.h5"):
             format = "keras_weights"
         elif path.endswith((".h5", ".hdf5")):
-            format = "keras_h5" if readers.is_legacy_h5(path) else "keras_weights"
+            format = (
+                "keras_h5" if readers.is_legacy_h5(path) else "keras_weights"
+            )
         elif path.endswith(".safetensors"):
             format = "safetensors"
         elif path.endswith((".pth", ".pt", ".bin")):
@@ -187,8 +195,10 @@ def load(model, weights, *, variant=None, cache_dir=None):
             f"Received: weights={weights!r}"
         )
     if weights == "imagenet":
-        entry = None if variant is None else find_weights(
-            variant, include_top=_has_classifier(model)
+        entry = (
+            None
+            if variant is None
+            else find_weights(variant, include_top=_has_classifier(model))
         )
         if entry is None:
             raise ValueError(

@@ -120,7 +120,9 @@ def read_keras3_weights(path, model):
             variables = f["layers"][key].get("vars")
             if variables is None or not len(variables):
                 continue
-            arrays = [np.asarray(variables[str(i)]) for i in range(len(variables))]
+            arrays = [
+                np.asarray(variables[str(i)]) for i in range(len(variables))
+            ]
             out[store_names.get(key, key)] = arrays
     return out
 
@@ -155,9 +157,17 @@ def read_state_dict(path):
         ) from None
     state = torch.load(str(path), map_location="cpu", weights_only=True)
     for key in ("state_dict", "model", "model_state_dict"):
-        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
+        if (
+            isinstance(state, dict)
+            and key in state
+            and isinstance(state[key], dict)
+        ):
             state = state[key]
-    return {k: v.detach().cpu().numpy() for k, v in state.items() if hasattr(v, "detach")}
+    return {
+        k: v.detach().cpu().numpy()
+        for k, v in state.items()
+        if hasattr(v, "detach")
+    }
 
 
 def _conv(w):
@@ -215,30 +225,65 @@ def _torch_keys(spec, naming):
         if naming == "efficientnet_pytorch":
             p = f"_blocks.{global_index}."
             if expand:
-                keys += [(f"{n}_expand_conv", "conv", p + "_expand_conv"), (f"{n}_expand_bn", "bn", p + "_bn0")]
-            keys += [(f"{n}_dw_conv", "dw", p + "_depthwise_conv"), (f"{n}_dw_bn", "bn", p + "_bn1")]
+                keys += [
+                    (f"{n}_expand_conv", "conv", p + "_expand_conv"),
+                    (f"{n}_expand_bn", "bn", p + "_bn0"),
+                ]
+            keys += [
+                (f"{n}_dw_conv", "dw", p + "_depthwise_conv"),
+                (f"{n}_dw_bn", "bn", p + "_bn1"),
+            ]
             if se:
-                keys += [(f"{n}_se_reduce", "conv_bias", p + "_se_reduce"), (f"{n}_se_expand", "conv_bias", p + "_se_expand")]
-            keys += [(f"{n}_project_conv", "conv", p + "_project_conv"), (f"{n}_project_bn", "bn", p + "_bn2")]
+                keys += [
+                    (f"{n}_se_reduce", "conv_bias", p + "_se_reduce"),
+                    (f"{n}_se_expand", "conv_bias", p + "_se_expand"),
+                ]
+            keys += [
+                (f"{n}_project_conv", "conv", p + "_project_conv"),
+                (f"{n}_project_bn", "bn", p + "_bn2"),
+            ]
         else:
             block = int(n.rsplit("block", 1)[1]) - 1
             p = f"blocks.{inst.stage - 1}.{block}."
             if expand:  # timm InvertedResidual
-                keys += [(f"{n}_expand_conv", "conv", p + "conv_pw"), (f"{n}_expand_bn", "bn", p + "bn1")]
-                keys += [(f"{n}_dw_conv", "dw", p + "conv_dw"), (f"{n}_dw_bn", "bn", p + "bn2")]
+                keys += [
+                    (f"{n}_expand_conv", "conv", p + "conv_pw"),
+                    (f"{n}_expand_bn", "bn", p + "bn1"),
+                ]
+                keys += [
+                    (f"{n}_dw_conv", "dw", p + "conv_dw"),
+                    (f"{n}_dw_bn", "bn", p + "bn2"),
+                ]
                 project, project_bn = p + "conv_pwl", p + "bn3"
             else:  # timm DepthwiseSeparableConv
-                keys += [(f"{n}_dw_conv", "dw", p + "conv_dw"), (f"{n}_dw_bn", "bn", p + "bn1")]
+                keys += [
+                    (f"{n}_dw_conv", "dw", p + "conv_dw"),
+                    (f"{n}_dw_bn", "bn", p + "bn1"),
+                ]
                 project, project_bn = p + "conv_pw", p + "bn2"
             if se:
-                keys += [(f"{n}_se_reduce", "conv_bias", p + "se.conv_reduce"), (f"{n}_se_expand", "conv_bias", p + "se.conv_expand")]
-            keys += [(f"{n}_project_conv", "conv", project), (f"{n}_project_bn", "bn", project_bn)]
+                keys += [
+                    (f"{n}_se_reduce", "conv_bias", p + "se.conv_reduce"),
+                    (f"{n}_se_expand", "conv_bias", p + "se.conv_expand"),
+                ]
+            keys += [
+                (f"{n}_project_conv", "conv", project),
+                (f"{n}_project_bn", "bn", project_bn),
+            ]
         global_index += 1
     if spec.head:
         if naming == "efficientnet_pytorch":
-            keys += [("head_conv", "conv", "_conv_head"), ("head_bn", "bn", "_bn1"), ("predictions", "dense", "_fc")]
+            keys += [
+                ("head_conv", "conv", "_conv_head"),
+                ("head_bn", "bn", "_bn1"),
+                ("predictions", "dense", "_fc"),
+            ]
         else:
-            keys += [("head_conv", "conv", "conv_head"), ("head_bn", "bn", "bn2"), ("predictions", "dense", "classifier")]
+            keys += [
+                ("head_conv", "conv", "conv_head"),
+                ("head_bn", "bn", "bn2"),
+                ("predictions", "dense", "classifier"),
+            ]
     return keys
 
 
@@ -253,13 +298,19 @@ def convert_torch_efficientnet(state, spec):
             if kind == "conv":
                 out[layer] = [_conv(state[f"{prefix}.weight"])]
             elif kind == "conv_bias":
-                out[layer] = [_conv(state[f"{prefix}.weight"]), state[f"{prefix}.bias"]]
+                out[layer] = [
+                    _conv(state[f"{prefix}.weight"]),
+                    state[f"{prefix}.bias"],
+                ]
             elif kind == "dw":
                 out[layer] = [_dw(state[f"{prefix}.weight"])]
             elif kind == "bn":
                 out[layer] = _bn(state, prefix)
             elif kind == "dense":
-                out[layer] = [np.transpose(state[f"{prefix}.weight"]), state[f"{prefix}.bias"]]
+                out[layer] = [
+                    np.transpose(state[f"{prefix}.weight"]),
+                    state[f"{prefix}.bias"],
+                ]
         except KeyError as error:
             raise ValueError(
                 f"The {naming} checkpoint has no {error.args[0]!r}, needed for "

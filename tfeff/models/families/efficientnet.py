@@ -33,7 +33,9 @@ EFFICIENTNET_ARCH = (
     " | mbconv_r1_k3_s1_e6_c320_se0.25"
     " | head_k1_c1280"
 )
-EFFICIENTNET_LITE_ARCH = encode_arch(make_edge_friendly(decode_arch(EFFICIENTNET_ARCH)))
+EFFICIENTNET_LITE_ARCH = encode_arch(
+    make_edge_friendly(decode_arch(EFFICIENTNET_ARCH))
+)
 
 # (channel_multiplier, repeat_multiplier, resolution, dropout_rate):
 # tensorflow/tpu efficientnet_builder.py `efficientnet_params`.
@@ -61,7 +63,12 @@ LITE_STD = (128.0 / 255.0,) * 3
 # Stochastic depth: survival 0.8 at the last block (tpu), 0.2 in keras.
 DROP_PATH_RATE = 0.2
 
-for _size, (_width, _depth, _resolution, _dropout) in EFFICIENTNET_PARAMS.items():
+for _size, (
+    _width,
+    _depth,
+    _resolution,
+    _dropout,
+) in EFFICIENTNET_PARAMS.items():
     register_variant(
         f"efficientnet_{_size}",
         family="efficientnet",
@@ -72,12 +79,19 @@ for _size, (_width, _depth, _resolution, _dropout) in EFFICIENTNET_PARAMS.items(
         paper="https://arxiv.org/abs/1905.11946",
     )
 
-for _size, (_width, _depth, _resolution, _dropout) in EFFICIENTNET_LITE_PARAMS.items():
+for _size, (
+    _width,
+    _depth,
+    _resolution,
+    _dropout,
+) in EFFICIENTNET_LITE_PARAMS.items():
     register_variant(
         f"efficientnet_{_size}",
         family="efficientnet_lite",
         arch=EFFICIENTNET_LITE_ARCH,
-        scaling=make_edge_friendly(CompoundScaling(_width, _depth, _resolution)),
+        scaling=make_edge_friendly(
+            CompoundScaling(_width, _depth, _resolution)
+        ),
         dropout_rate=_dropout,
         drop_path_rate=DROP_PATH_RATE,
         mean=LITE_MEAN,
