@@ -6,22 +6,12 @@ import tfeff
 def test_top_level_all():
     assert sorted(tfeff.__all__) == sorted(
         [
-            "ArchSpec",
-            "CompoundScaling",
-            "applications",
-            "build_backbone",
-            "build_image_classifier",
-            "create_model",
-            "decode_arch",
-            "encode_arch",
-            "estimate_cost",
-            "layers",
-            "list_variants",
-            "profile",
-            "scale_arch",
+            "ArchSpec", "CompoundScaling", "applications", "build_backbone",
+            "build_image_classifier", "create_model", "decode_arch", "encode_arch",
+            "estimate_cost", "layers", "list_variants", "profile", "scale_arch",
             "weights",
         ]
-    )
+    )  # fmt: skip
     for name in tfeff.__all__:
         assert getattr(tfeff, name) is not None
 
@@ -29,23 +19,19 @@ def test_top_level_all():
 def test_layers_all():
     assert sorted(tfeff.layers.__all__) == sorted(
         [
-            "EESP",
-            "ChannelSlice",
-            "ChannelSplit",
-            "GhostBottleneck",
-            "GhostModule",
-            "MBConv",
-            "MixConv",
-            "SqueezeExcite",
-            "StridedEESP",
+            "EESP", "ChannelShuffle", "ChannelSlice", "ChannelSplit",
+            "GhostBottleneck", "GhostModule", "IGCV3Block", "MBConv", "MixConv",
+            "ShuffleUnit", "SqueezeExcite", "StridedEESP",
         ]
-    )
+    )  # fmt: skip
 
 
 def test_applications_all():
-    expected = [f"EfficientNetB{i}" for i in range(8)] + [
-        f"EfficientNetLite{i}" for i in range(5)
-    ]
-    assert sorted(tfeff.applications.__all__) == sorted(
-        expected + ["decode_predictions", "preprocess_input"]
-    )
+    expected = [f"EfficientNetB{i}" for i in range(8)]
+    expected += [f"EfficientNetLite{i}" for i in range(5)]
+    expected += [
+        "ESPNetV2", "GhostNet", "IGCV3", "MixNetL", "MixNetM", "MixNetS",
+        "MobileNetV2", "ShuffleNetV2",
+        "decode_predictions", "list_models", "preprocess_input",
+    ]  # fmt: skip
+    assert sorted(tfeff.applications.__all__) == sorted(expected)

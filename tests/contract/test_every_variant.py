@@ -1,4 +1,5 @@
-"""The variant contract, over the tiny `test_*` variants (all behind --run-large).
+"""The variant contract, over the tiny `test_*` variants; estimate = model
+for every variant (B4-B7 behind --run-large).
 
 Checks: notation round-trip, estimate_cost = built model (params exact, MACs
 against count_macs), output shapes for 1/3/4 channels and a non-square input,
@@ -18,10 +19,16 @@ from tfeff.profile import count_macs
 from tfeff.profile import estimate_cost
 
 TEST_VARIANTS = tfeff.list_variants("test_*")
+# Full-size variants build in about a second each; B4-B7 take longer.
+LARGE = (
+    "efficientnet_b4",
+    "efficientnet_b5",
+    "efficientnet_b6",
+    "efficientnet_b7",
+)
 ALL_VARIANTS = [
-    pytest.param(v, marks=pytest.mark.large)
-    for v in tfeff.list_variants()
-    if not v.startswith("test_")
+    pytest.param(v, marks=pytest.mark.large) if v in LARGE else v
+    for v in tfeff.applications.list_models()
 ]
 
 

@@ -58,6 +58,23 @@ CASES = [
         (2, 16, 16, 32),
         (2, 8, 8, 64),
     ),
+    (
+        lambda: tfeff.layers.ShuffleUnit(48, strides=2),
+        (2, 16, 16, 24),
+        (2, 8, 8, 48),
+    ),
+    (lambda: tfeff.layers.ShuffleUnit(24), (2, 8, 8, 24), (2, 8, 8, 24)),
+    (
+        lambda: tfeff.layers.IGCV3Block(16, expand_ratio=4),
+        (2, 8, 8, 16),
+        (2, 8, 8, 16),
+    ),
+    (
+        lambda: tfeff.layers.IGCV3Block(24, strides=2, groups=4),
+        (2, 8, 8, 16),
+        (2, 4, 4, 24),
+    ),
+    (lambda: tfeff.layers.ChannelShuffle(3), (1, 4, 4, 6), (1, 4, 4, 6)),
     (lambda: tfeff.layers.ChannelSplit([2, 1]), (1, 4, 4, 3), None),
     (lambda: tfeff.layers.ChannelSlice(1, 3), (1, 4, 4, 4), (1, 4, 4, 2)),
 ]
@@ -134,6 +151,9 @@ def test_layer_in_a_user_model_trains():
         ),
         (lambda: tfeff.layers.EESP(branches=0), "branches=0"),
         (lambda: tfeff.layers.ChannelSlice(3, 1), "start=3"),
+        (lambda: tfeff.layers.ChannelShuffle(0), "groups=0"),
+        (lambda: tfeff.layers.ShuffleUnit(15), "filters=15"),
+        (lambda: tfeff.layers.IGCV3Block(16, groups=-2), "groups=-2"),
     ],
 )
 def test_bad_arguments_name_the_argument(factory, argument):
@@ -145,3 +165,10 @@ def test_bad_arguments_name_the_argument(factory, argument):
 def test_eesp_width_must_divide_by_branches():
     with pytest.raises(ValueError, match="divisible by branches"):
         tfeff.layers.EESP(branches=4)(np.zeros((1, 8, 8, 30), "float32"))
+
+
+def test_channel_shuffle_interleaves_groups():
+    x = np.arange(6, dtype="float32").reshape(1, 1, 1, 6)
+    out = np.asarray(tfeff.layers.ChannelShuffle(3)(x)).ravel()
+    # Groups [0 1] [2 3] [4 5] interleave as ShuffleNet's reshape-transpose.
+    assert out.tolist() == [0, 2, 4, 1, 3, 5]

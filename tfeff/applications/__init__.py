@@ -1,5 +1,6 @@
 """keras.applications-style constructors."""
 
+from tfeff.applications.common import list_models
 from tfeff.applications.efficientnet import EfficientNetB0
 from tfeff.applications.efficientnet import EfficientNetB1
 from tfeff.applications.efficientnet import EfficientNetB2
@@ -13,6 +14,14 @@ from tfeff.applications.efficientnet import EfficientNetLite1
 from tfeff.applications.efficientnet import EfficientNetLite2
 from tfeff.applications.efficientnet import EfficientNetLite3
 from tfeff.applications.efficientnet import EfficientNetLite4
+from tfeff.applications.families import IGCV3
+from tfeff.applications.families import ESPNetV2
+from tfeff.applications.families import GhostNet
+from tfeff.applications.families import MixNetL
+from tfeff.applications.families import MixNetM
+from tfeff.applications.families import MixNetS
+from tfeff.applications.families import MobileNetV2
+from tfeff.applications.families import ShuffleNetV2
 from tfeff.applications.imagenet_utils import decode_predictions
 from tfeff.applications.imagenet_utils import preprocess_input
 
@@ -30,6 +39,15 @@ __all__ = [
     "EfficientNetLite2",
     "EfficientNetLite3",
     "EfficientNetLite4",
+    "ESPNetV2",
+    "GhostNet",
+    "IGCV3",
+    "MixNetL",
+    "MixNetM",
+    "MixNetS",
+    "MobileNetV2",
+    "ShuffleNetV2",
     "decode_predictions",
+    "list_models",
     "preprocess_input",
 ]

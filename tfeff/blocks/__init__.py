@@ -6,7 +6,9 @@ Importing this package registers every builder.
 from tfeff.blocks import conv_bn_act  # noqa: F401  (registers "convbnact")
 from tfeff.blocks import eesp  # noqa: F401  (registers "eesp", "eespdown")
 from tfeff.blocks import ghost  # noqa: F401  (registers "ghost")
+from tfeff.blocks import igcv3  # noqa: F401  (registers "igcv3")
 from tfeff.blocks import mbconv  # noqa: F401  (registers "mbconv")
+from tfeff.blocks import shuffle  # noqa: F401  (registers "maxpool", "shuffle")
 from tfeff.blocks.common import LAYER_NAME_PATTERN
 from tfeff.blocks.ghost import ghost_module
 from tfeff.blocks.registry import get_block_builder

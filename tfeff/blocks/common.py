@@ -88,13 +88,30 @@ LAYER_PARTS = (
     "drop_path",
     "add",
     "out_act",
+    # ShuffleNetV2 and IGCV3.
+    "split",
+    "shuffle",
+    "expand_shuffle",
+    "pw1_conv",
+    "pw1_bn",
+    "pw1_act",
+    "pw2_conv",
+    "pw2_bn",
+    "pw2_act",
+    "proj_dw_conv",
+    "proj_dw_bn",
+    "proj_conv",
+    "proj_bn",
+    "proj_act",
+    # Dense layers after pooling (`fc` tokens).
+    "dense",
 )
 # Prefixes: stem, head, head2.., stage<i>_block<j>, optionally followed by a
 # sub-module (ghost1_, ghost2_, or an EESP branch<k>_); parts may end
 # in _g<k> (group k of a split conv), _split or _concat.
 LAYER_NAME_PATTERN = re.compile(
     r"^predictions$|"
-    r"^(stem|head\d*|stage\d+_block\d+)"
+    r"^(stem|head\d*|top\d*|stage\d+_block\d+)"
     r"(_ghost[12]|_branch\d+)?"
     r"_(" + "|".join(sorted(LAYER_PARTS, key=len, reverse=True)) + r")"
     r"(\d+)?(_g\d+|_split|_concat)?$"

@@ -16,9 +16,11 @@ from tfeff.blocks.registry import register_block
 
 
 @register_block("convbnact")
-def conv_bn_act(x, spec, *, name, drop_path_rate=0.0, image=None):
+def conv_bn_act(
+    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
+):
     """Emits `{name}_conv`, `{name}_bn`, `{name}_act`."""
-    del drop_path_rate, image  # Not used by this kind.
+    del drop_path_rate, image, output_stride  # Not used by this kind.
     if spec.depthwise:
         x = depthwise_conv(
             x, spec.kernel_size, strides=spec.strides, name=f"{name}_conv"

@@ -58,9 +58,9 @@ def _eesp_core(
 
 
 @register_block("eesp")
-def eesp(x, spec, *, name, drop_path_rate=0.0, image=None):
+def eesp(x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None):
     """EESP block with its residual and output activation."""
-    del drop_path_rate, image  # ESPNetv2 uses neither.
+    del drop_path_rate, image, output_stride  # ESPNetv2 uses none.
     y = _eesp_core(
         x,
         spec.filters,
@@ -74,14 +74,34 @@ def eesp(x, spec, *, name, drop_path_rate=0.0, image=None):
     return activation_layer(y, spec.activation, f"{name}_out_act")
 
 
+def _image_pools(image, features, output_stride):
+    if output_stride is None:
+        if image.shape[2] is None or features.shape[2] is None:
+            raise ValueError(
+                "The strided EESP's input reinforcement needs static spatial "
+                "sizes (or output_stride). Received: image shape "
+                f"{image.shape}, feature shape {features.shape}"
+            )
+        output_stride = -(-image.shape[2] // features.shape[2])
+    pools = 0
+    while 2**pools < output_stride:
+        pools += 1
+    return pools
+
+
 @register_block("eespdown")
-def strided_eesp(x, spec, *, name, drop_path_rate=0.0, image=None):
+def strided_eesp(
+    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
+):
     """Strided EESP: avg-pool(x) ‖ EESP(x, stride 2), plus the image path.
 
     Args:
         image: KerasTensor or None. The network input; when given and
             `spec.reinforce`, it is average-pooled to this resolution and
             added through a 3x3 and a 1x1 conv (input reinforcement).
+        output_stride: int or None. Stride of this block's output relative
+            to `image`: the image is pooled log2(output_stride) times. When
+            None it is read from static shapes.
     """
     del drop_path_rate  # ESPNetv2 uses none.
     in_channels = x.shape[-1]
@@ -99,15 +119,10 @@ def strided_eesp(x, spec, *, name, drop_path_rate=0.0, image=None):
     )
     y = keras.layers.Concatenate(name=f"{name}_pool_concat")([pooled, inner])
     if spec.reinforce and image is not None:
-        target = y.shape[2]
         reinf = image
-        level = 0
-        while (
-            reinf.shape[2] is not None
-            and target is not None
-            and reinf.shape[2] > target
-        ):
-            level += 1
+        for level in range(1, _image_pools(image, y, output_stride) + 1):
+            # The reference pools "until the width matches"; with "same"
+            # padding that is log2(stride) halvings.
             reinf = keras.layers.AveragePooling2D(
                 3, strides=2, padding="same", name=f"{name}_reinf_pool{level}"
             )(reinf)

@@ -51,9 +51,11 @@ def ghost_module(x, filters, *, name, activation="relu"):
 
 
 @register_block("ghost")
-def ghost_bottleneck(x, spec, *, name, drop_path_rate=0.0, image=None):
+def ghost_bottleneck(
+    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
+):
     """Ghost → (strided dw) → (SE) → ghost (linear), plus a shortcut."""
-    del drop_path_rate, image  # GhostNet uses neither.
+    del drop_path_rate, image, output_stride  # GhostNet uses none.
     inputs = x
     in_channels = x.shape[-1]
     x = ghost_module(

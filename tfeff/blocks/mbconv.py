@@ -35,9 +35,11 @@ def has_identity_skip(spec, in_channels):
 
 
 @register_block("mbconv")
-def mbconv(x, spec, *, name, drop_path_rate=0.0, image=None):
+def mbconv(
+    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
+):
     """Emits one MBConv block (`spec.repeats` must be 1)."""
-    del image  # Not used by this kind.
+    del image, output_stride  # Not used by this kind.
     inputs = x
     in_channels = x.shape[-1]
     mid = mbconv_expanded_filters(in_channels, spec.expand_ratio)

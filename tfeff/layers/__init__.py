@@ -3,21 +3,27 @@
 from tfeff.layers.blocks import EESP
 from tfeff.layers.blocks import GhostBottleneck
 from tfeff.layers.blocks import GhostModule
+from tfeff.layers.blocks import IGCV3Block
 from tfeff.layers.blocks import MBConv
 from tfeff.layers.blocks import MixConv
+from tfeff.layers.blocks import ShuffleUnit
 from tfeff.layers.blocks import SqueezeExcite
 from tfeff.layers.blocks import StridedEESP
+from tfeff.layers.helpers import ChannelShuffle
 from tfeff.layers.helpers import ChannelSlice
 from tfeff.layers.helpers import ChannelSplit
 
 __all__ = [
     "EESP",
+    "ChannelShuffle",
     "ChannelSlice",
     "ChannelSplit",
     "GhostBottleneck",
     "GhostModule",
+    "IGCV3Block",
     "MBConv",
     "MixConv",
+    "ShuffleUnit",
     "SqueezeExcite",
     "StridedEESP",
 ]

@@ -510,3 +510,154 @@ class StridedEESP(_BuilderLayer):
             }
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class ShuffleUnit(_BuilderLayer):
+    """ShuffleNetV2 unit: split, 1x1-dw-1x1 branch, concat, channel shuffle.
+
+    Stride 1 keeps the width (`filters` must equal the input channels);
+    stride 2 adds a depthwise + 1x1 branch on the whole input.
+
+    Args:
+        filters: int. Output channels (even).
+        kernel_size: int. Depthwise kernel. Defaults to `3`.
+        strides: int. 1 or 2. Defaults to `1`.
+        activation: str. Defaults to `"relu"`.
+
+    Example:
+
+    >>> unit = tfeff.layers.ShuffleUnit(48, strides=2)
+    >>> tuple(unit(np.zeros((1, 16, 16, 24))).shape)
+    (1, 8, 8, 48)
+    """
+
+    def __init__(
+        self, filters, kernel_size=3, strides=1, activation="relu", **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.filters = _positive_int("filters", filters)
+        if self.filters % 2:
+            raise ValueError(
+                f"`filters` must be even. Received: filters={filters!r}"
+            )
+        self.kernel_size = _kernel_list(
+            "kernel_size", kernel_size, allow_list=False
+        )[0]
+        self.strides = _strides(strides)
+        self.activation = _activation("activation", activation)
+
+    def _emit(self, inputs):
+        from tfeff.blocks import get_block_builder
+        from tfeff.spec.notation import ShuffleUnitSpec
+
+        channels = inputs.shape[-1]
+        if (self.strides == 1 and channels != self.filters) or (
+            self.strides == 2 and channels >= self.filters
+        ):
+            raise ValueError(
+                "A stride-1 ShuffleUnit keeps its width and a stride-2 one "
+                f"widens it. Received: filters={self.filters}, input "
+                f"channels={channels}, strides={self.strides}"
+            )
+        spec = ShuffleUnitSpec(
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            strides=self.strides,
+            activation=self.activation,
+        )
+        return get_block_builder("shuffle")(inputs, spec, name=self.name)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": self.kernel_size,
+                "strides": self.strides,
+                "activation": self.activation,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class IGCV3Block(_BuilderLayer):
+    """IGCV3 block: grouped 1x1 expansion (linear), channel shuffle,
+    depthwise, grouped 1x1 projection, residual when shapes allow.
+
+    Args:
+        filters: int. Output channels.
+        kernel_size: int. Defaults to `3`.
+        strides: int. 1 or 2. Defaults to `1`.
+        expand_ratio: float. Defaults to `6.0`.
+        groups: int. Groups of both 1x1 convs. Defaults to `2`.
+        activation: str. Defaults to `"relu6"`.
+
+    Example:
+
+    >>> block = tfeff.layers.IGCV3Block(16)
+    >>> tuple(block(np.zeros((1, 8, 8, 16))).shape)
+    (1, 8, 8, 16)
+    """
+
+    def __init__(
+        self,
+        filters,
+        kernel_size=3,
+        strides=1,
+        expand_ratio=6.0,
+        groups=2,
+        activation="relu6",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = _positive_int("filters", filters)
+        self.kernel_size = _kernel_list(
+            "kernel_size", kernel_size, allow_list=False
+        )[0]
+        self.strides = _strides(strides)
+        self.expand_ratio = _ratio("expand_ratio", expand_ratio, 1.0, 64.0)
+        self.groups = _positive_int("groups", groups)
+        self.activation = _activation("activation", activation)
+
+    def _emit(self, inputs):
+        from tfeff.blocks import get_block_builder
+        from tfeff.spec.notation import IGCV3Spec
+        from tfeff.spec.structure import mbconv_expanded_filters
+
+        channels = inputs.shape[-1]
+        mid = mbconv_expanded_filters(channels, self.expand_ratio)
+        if (
+            channels % self.groups
+            or mid % self.groups
+            or self.filters % self.groups
+        ):
+            raise ValueError(
+                f"IGCV3Block needs groups={self.groups} to divide the input "
+                f"({channels}), expanded ({mid}) and output ({self.filters}) "
+                "channels."
+            )
+        spec = IGCV3Spec(
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            strides=self.strides,
+            expand_ratio=self.expand_ratio,
+            groups=self.groups,
+            activation=self.activation,
+        )
+        return get_block_builder("igcv3")(inputs, spec, name=self.name)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": self.kernel_size,
+                "strides": self.strides,
+                "expand_ratio": self.expand_ratio,
+                "groups": self.groups,
+                "activation": self.activation,
+            }
+        )
+        return config

@@ -92,3 +92,61 @@ class ChannelSlice(keras.layers.Layer):
         config = super().get_config()
         config.update({"start": self.start, "stop": self.stop})
         return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class ChannelShuffle(keras.layers.Layer):
+    """Interleaves channels across `groups` (ShuffleNet's channel shuffle).
+
+    Channel `g * (C / groups) + i` moves to position `i * groups + g`.
+
+    Args:
+        groups: int. Must divide the channels.
+
+    Example:
+
+    >>> x = np.arange(4, dtype="float32").reshape(1, 1, 1, 4)
+    >>> np.asarray(tfeff.layers.ChannelShuffle(2)(x)).ravel().tolist()
+    [0.0, 2.0, 1.0, 3.0]
+    """
+
+    def __init__(self, groups, **kwargs):
+        super().__init__(**kwargs)
+        if (
+            isinstance(groups, bool)
+            or not isinstance(groups, int)
+            or groups < 1
+        ):
+            raise ValueError(
+                f"`groups` must be a positive int. Received: groups={groups!r}"
+            )
+        self.groups = groups
+
+    def call(self, inputs):
+        shape = keras.ops.shape(inputs)
+        channels = inputs.shape[-1]
+        x = keras.ops.reshape(
+            inputs,
+            (
+                shape[0],
+                shape[1],
+                shape[2],
+                self.groups,
+                channels // self.groups,
+            ),
+        )
+        x = keras.ops.transpose(x, (0, 1, 2, 4, 3))
+        return keras.ops.reshape(x, (shape[0], shape[1], shape[2], channels))
+
+    def compute_output_shape(self, input_shape):
+        if input_shape[-1] is not None and input_shape[-1] % self.groups:
+            raise ValueError(
+                f"ChannelShuffle(groups={self.groups}) needs channels divisible "
+                f"by groups; the input has {input_shape[-1]}."
+            )
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"groups": self.groups})
+        return config

@@ -7,7 +7,10 @@ from tfeff.models.builder import ImageClassifier
 from tfeff.models.builder import build_backbone
 from tfeff.models.builder import build_features
 from tfeff.models.builder import build_image_classifier
+from tfeff.models.compound import ScaledVariant
+from tfeff.models.compound import compound_scale
 from tfeff.models.create import create_model
+from tfeff.models.registry import Published
 from tfeff.models.registry import Variant
 from tfeff.models.registry import get_variant
 from tfeff.models.registry import list_variants
@@ -18,10 +21,13 @@ __all__ = [
     "IMAGENET_STD",
     "EfficientBackbone",
     "ImageClassifier",
+    "Published",
+    "ScaledVariant",
     "Variant",
     "build_backbone",
     "build_features",
     "build_image_classifier",
+    "compound_scale",
     "create_model",
     "get_variant",
     "list_variants",

@@ -12,11 +12,13 @@ import keras
 
 from tfeff.blocks import get_block_builder
 from tfeff.blocks.common import DENSE_KERNEL_INITIALIZER
+from tfeff.layers.helpers import ChannelSplit
 from tfeff.spec.notation import ConvBnActSpec
 from tfeff.spec.notation import as_arch_spec
 from tfeff.spec.notation import block_kind
 from tfeff.spec.notation import encode_arch
 from tfeff.spec.structure import expand_blocks
+from tfeff.spec.structure import split_channels
 from tfeff.spec.validate import validate_arch
 
 # ImageNet statistics of [0, 1] pixels (tensorflow/tpu efficientnet_builder
@@ -95,12 +97,52 @@ def build_features(
             else block_kind(inst.spec)
         )
         x = get_block_builder(kind)(
-            x, inst.spec, name=inst.name, drop_path_rate=rate, image=image
+            x,
+            inst.spec,
+            name=inst.name,
+            drop_path_rate=rate,
+            image=image,
+            output_stride=inst.stride,
         )
         level = math.log2(inst.stride)
         if level.is_integer() and 1 <= level <= 5:
             pyramid[f"P{int(level)}"] = x
     return x, pyramid
+
+
+def build_top(x, top):
+    """Dense layers between global pooling and the classifier (`fc` tokens)."""
+    for index, dense in enumerate(top, start=1):
+        prefix = "top" if index == 1 else f"top{index}"
+        if dense.groups == 1:
+            x = keras.layers.Dense(
+                dense.filters,
+                kernel_initializer=DENSE_KERNEL_INITIALIZER,
+                name=f"{prefix}_dense",
+            )(x)
+        else:
+            # A grouped 1x1 conv on pooled features (DiCENet) is a
+            # block-diagonal dense layer: split, dense per group, concat.
+            parts = ChannelSplit(
+                split_channels(x.shape[-1], dense.groups),
+                name=f"{prefix}_split",
+            )(x)
+            outs = [
+                keras.layers.Dense(
+                    units,
+                    kernel_initializer=DENSE_KERNEL_INITIALIZER,
+                    name=f"{prefix}_dense_g{g + 1}",
+                )(part)
+                for g, (part, units) in enumerate(
+                    zip(parts, split_channels(dense.filters, dense.groups))
+                )
+            ]
+            x = keras.layers.Concatenate(name=f"{prefix}_concat")(outs)
+        if dense.activation != "linear":
+            x = keras.layers.Activation(dense.activation, name=f"{prefix}_act")(
+                x
+            )
+    return x
 
 
 def _resolve_inputs(input_shape, input_tensor):
@@ -299,6 +341,7 @@ class ImageClassifier(_SpecModelMixin, keras.Model):
         # === Functional Model ===
         x = pool_cls(name="head_pool")(features)
         if num_classes is not None:
+            x = build_top(x, spec.top)
             if dropout_rate > 0:
                 x = keras.layers.Dropout(dropout_rate, name="head_dropout")(x)
             x = keras.layers.Dense(

@@ -25,7 +25,8 @@ def create_model(
     """Builds a registered variant, optionally with pretrained weights.
 
     Args:
-        name: str. Variant name (see `tfeff.list_variants()`).
+        name: str or Variant. Variant name (see `tfeff.list_variants()`), or
+            a `Variant` such as `compound_scale` returns.
         num_classes: int. Classifier width when `include_top`.
         include_top: bool. Add pooling, dropout and the classifier.
         pooling: None, `"avg"` or `"max"`. With `include_top=False`: None
@@ -54,6 +55,7 @@ def create_model(
     (None, 10)
     """
     variant = get_variant(name)
+    name = variant.name
     if pooling not in (None, "avg", "max"):
         raise ValueError(
             f"`pooling` must be None, 'avg' or 'max'. Received: pooling={pooling!r}"

@@ -15,6 +15,23 @@ _VARIANTS = {}
 
 
 @dataclasses.dataclass(frozen=True)
+class Published:
+    """Figures published for a variant, with where they were read.
+
+    Attributes:
+        params: float or None. Parameters as published (e.g. 5.3e6).
+        macs: float or None. Multiply-adds ("FLOPs") as published.
+        top1: float or None. ImageNet top-1 accuracy, %.
+        source: str. Paper, README or reference file.
+    """
+
+    params: float = None
+    macs: float = None
+    top1: float = None
+    source: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class Variant:
     """A registered model variant.
 
@@ -28,6 +45,7 @@ class Variant:
         num_classes: int.
         mean, std: per-channel statistics of [0, 1] pixels.
         paper: str. Where the architecture is published.
+        published: Published. The published figures, for comparison.
     """
 
     name: str
@@ -40,6 +58,7 @@ class Variant:
     mean: tuple = (0.485, 0.456, 0.406)
     std: tuple = (0.229, 0.224, 0.225)
     paper: str = ""
+    published: Published = Published()
 
     @property
     def base_arch(self):
@@ -49,6 +68,16 @@ class Variant:
     @property
     def resolution(self):
         return self.scaling.resolution
+
+    def cost(self, input_size=None):
+        """`estimate_cost` of the resolved arch with the classifier."""
+        from tfeff.profile.cost import estimate_cost
+
+        return estimate_cost(
+            self.resolved_arch(),
+            input_size or self.resolution,
+            num_classes=self.num_classes,
+        )
 
     def resolved_arch(self, channel_multiplier=None, repeat_multiplier=None):
         """The scaled ArchSpec, optionally with other multipliers."""
@@ -88,7 +117,10 @@ def register_variant(name, *, family, arch, scaling, **fields):
 
 
 def get_variant(name):
-    """Returns the registered `Variant` called `name`."""
+    """Returns the registered `Variant` called `name` (or `name` itself if it
+    is already a `Variant`)."""
+    if isinstance(name, Variant):
+        return name
     _load_families()
     try:
         return _VARIANTS[name]

@@ -14,7 +14,10 @@ from tfeff.spec.notation import ArchSpec
 from tfeff.spec.notation import ConvBnActSpec
 from tfeff.spec.notation import EESPSpec
 from tfeff.spec.notation import GhostBottleneckSpec
+from tfeff.spec.notation import IGCV3Spec
+from tfeff.spec.notation import MaxPoolSpec
 from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.notation import ShuffleUnitSpec
 from tfeff.spec.notation import StridedEESPSpec
 from tfeff.spec.notation import as_arch_spec
 from tfeff.spec.notation import block_kind
@@ -126,9 +129,12 @@ class _Counter:
         if activation == "prelu":
             self.params += channels
 
-    def dense(self, cin, cout):
-        self.params += cin * cout + cout
-        self.macs += cin * cout
+    def dense(self, cin, cout, groups=1):
+        for gin, gout in zip(
+            split_channels(cin, groups), split_channels(cout, groups)
+        ):
+            self.params += gin * gout + gout
+            self.macs += gin * gout
 
     def se(self, channels, reduced):
         self.conv(channels, reduced, 1, (1, 1), bias=True)
@@ -235,6 +241,39 @@ def _cost_eespdown(c, s, cin, hw, image_channels):
     return out
 
 
+def _cost_shuffle(c, s, cin, hw):
+    out = _out(hw, s.strides)
+    mid = s.filters // 2
+    if s.strides == 1:
+        branch_in = cin // 2
+        branch_out = s.filters - (cin - branch_in)
+    else:
+        branch_in, branch_out = cin, s.filters - cin
+        c.depthwise(cin, s.kernel_size, out)
+        c.bn(cin)
+        c.conv(cin, cin, 1, out)
+        c.bn(cin)
+    c.conv(branch_in, mid, 1, hw)
+    c.bn(mid)
+    c.depthwise(mid, s.kernel_size, out)
+    c.bn(mid)
+    c.conv(mid, branch_out, 1, out)
+    c.bn(branch_out)
+    return out
+
+
+def _cost_igcv3(c, s, cin, hw):
+    mid = mbconv_expanded_filters(cin, s.expand_ratio)
+    c.conv(cin, mid, 1, hw, groups=s.groups)
+    c.bn(mid)
+    out = _out(hw, s.strides)
+    c.depthwise(mid, s.kernel_size, out)
+    c.bn(mid)
+    c.conv(mid, s.filters, 1, out, groups=s.groups)
+    c.bn(s.filters)
+    return out
+
+
 def _block_cost(spec, cin, hw, image_channels):
     counter = _Counter()
     if isinstance(spec, ConvBnActSpec):
@@ -247,6 +286,12 @@ def _block_cost(spec, cin, hw, image_channels):
         out = _cost_eesp(counter, spec, cin, hw)
     elif isinstance(spec, StridedEESPSpec):
         out = _cost_eespdown(counter, spec, cin, hw, image_channels)
+    elif isinstance(spec, MaxPoolSpec):
+        out = _out(hw, spec.strides)
+    elif isinstance(spec, ShuffleUnitSpec):
+        out = _cost_shuffle(counter, spec, cin, hw)
+    elif isinstance(spec, IGCV3Spec):
+        out = _cost_igcv3(counter, spec, cin, hw)
     else:
         block_kind(spec)  # Raises TypeError for a non-spec.
         raise NotImplementedError(f"No cost model for {type(spec).__name__}")
@@ -346,21 +391,29 @@ def estimate_cost(arch, input_size=None, *, num_classes="auto", in_channels=3):
         peak = max(peak, in_bytes + out_bytes)
         hw = out
     if num_classes is not None:
-        counter = _Counter()
+        # Global pooling, the `fc` top layers, then the classifier.
         features = rows[-1].output_shape[-1]
-        counter.dense(features, num_classes)
-        rows.append(
-            CostRow(
-                "predictions",
-                "dense",
-                (1, 1, features),
-                (1, 1, num_classes),
-                counter.params,
-                counter.macs,
+        layers = [
+            ("top" if i == 1 else f"top{i}", d.filters, d.groups)
+            for i, d in enumerate(spec.top, start=1)
+        ]
+        layers.append(("predictions", num_classes, 1))
+        for name, units, groups in layers:
+            counter = _Counter()
+            counter.dense(features, units, groups)
+            rows.append(
+                CostRow(
+                    name,
+                    "dense",
+                    (1, 1, features),
+                    (1, 1, units),
+                    counter.params,
+                    counter.macs,
+                )
             )
-        )
-        params += counter.params
-        macs += counter.macs
+            params += counter.params
+            macs += counter.macs
+            features = units
     return CostReport(
         arch=encode_arch(spec),
         input_size=tuple(input_size),

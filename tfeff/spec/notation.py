@@ -30,11 +30,16 @@ the keys tfeff adds are marked (new):
 | ``b`` (new) | ``branches`` | eesp, eespdown | EESP branches K |
 | ``rf`` (new) | ``receptive_field`` | eesp, eespdown | largest effective kernel of a branch (``r_lim``) |
 | ``noreinf`` (new) | ``reinforce=False`` | eespdown | no input-image reinforcement |
+| ``g`` (new) | ``groups`` | igcv3, fc | groups of the grouped 1x1 convs / dense |
 
 Kinds: ``stem``/``head``/``convbnact`` (:class:`ConvBnActSpec`), ``mbconv``
 (:class:`MBConvSpec`, MixConv when ``k`` is a list), ``ghost``
-(:class:`GhostBottleneckSpec`), ``eesp`` (:class:`EESPSpec`) and ``eespdown``
-(:class:`StridedEESPSpec`, always stride 2).
+(:class:`GhostBottleneckSpec`), ``eesp`` (:class:`EESPSpec`), ``eespdown``
+(:class:`StridedEESPSpec`, always stride 2), ``maxpool``
+(:class:`MaxPoolSpec`), ``shuffle`` (:class:`ShuffleUnitSpec`), ``igcv3``
+(:class:`IGCV3Spec`) and ``fc`` (:class:`DenseSpec`: dense layers after
+global pooling, written after the head tokens; they belong to the
+classification top).
 
 ``encode_arch`` writes keys in one canonical order and leaves out fields that
 hold their default, so ``decode_arch(encode_arch(spec)) == spec`` and equal
@@ -182,8 +187,89 @@ class StridedEESPSpec:
         return 2
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MaxPoolSpec:
+    """Max pooling stage (ShuffleNetV2 and DiCENet stems).
+
+    Args:
+        kernel_size: int. Defaults to `3`.
+        strides: int. Defaults to `2`.
+    """
+
+    kernel_size: int = 3
+    strides: int = 2
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ShuffleUnitSpec:
+    """ShuffleNetV2 unit stage: split, 1x1-dw-1x1 branch, concat, shuffle.
+
+    Args:
+        filters: int. Output channels (even).
+        repeats: int. Defaults to `1`.
+        kernel_size: int. Depthwise kernel. Defaults to `3`.
+        strides: int. Stride of the first unit. Defaults to `1`.
+        activation: str. Defaults to `"relu"`.
+    """
+
+    filters: int
+    repeats: int = 1
+    kernel_size: int = 3
+    strides: int = 1
+    activation: str = "relu"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class IGCV3Spec:
+    """IGCV3 block stage: grouped 1x1 expand (linear), channel shuffle,
+    depthwise, grouped 1x1 project.
+
+    Args:
+        filters: int. Output channels.
+        repeats: int. Defaults to `1`.
+        kernel_size: int. Defaults to `3`.
+        strides: int. Defaults to `1`.
+        expand_ratio: float. Defaults to `6.0`.
+        groups: int. Groups of both 1x1 convs (G1 = G2). Defaults to `2`.
+        activation: str. Defaults to `"relu6"`.
+    """
+
+    filters: int
+    repeats: int = 1
+    kernel_size: int = 3
+    strides: int = 1
+    expand_ratio: float = 6.0
+    groups: int = 2
+    activation: str = "relu6"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DenseSpec:
+    """A dense layer after global pooling, before the classifier (`fc`).
+
+    GhostNet's 1x1 `conv_head` and DiCENet's grouped 1x1 on the pooled
+    features are dense layers on a 1x1 map.
+
+    Args:
+        filters: int. Output units.
+        groups: int. Grouped (split-dense-concat). Defaults to `1`.
+        activation: str. Defaults to `"linear"`.
+    """
+
+    filters: int
+    groups: int = 1
+    activation: str = "linear"
+
+
 BlockSpec = Union[
-    ConvBnActSpec, MBConvSpec, GhostBottleneckSpec, EESPSpec, StridedEESPSpec
+    ConvBnActSpec,
+    MBConvSpec,
+    GhostBottleneckSpec,
+    EESPSpec,
+    StridedEESPSpec,
+    MaxPoolSpec,
+    ShuffleUnitSpec,
+    IGCV3Spec,
 ]
 
 
@@ -195,11 +281,14 @@ class ArchSpec:
         stem: ConvBnActSpec. The first convolution.
         blocks: tuple of stage specs, in order.
         head: tuple of ConvBnActSpec. Convolutions after the last stage.
+        top: tuple of DenseSpec. Dense layers between global pooling and the
+            classifier; part of the classification top (`include_top`).
     """
 
     stem: ConvBnActSpec
     blocks: tuple
     head: tuple = ()
+    top: tuple = ()
 
 
 # --- key tables ---------------------------------------------------------------
@@ -289,6 +378,31 @@ _KEYS = {
         ("rf", "receptive_field", "int"),
         ("n", "activation", "activation"),
     ),
+    MaxPoolSpec: (
+        ("k", "kernel_size", "int"),
+        ("s", "strides", "int"),
+    ),
+    ShuffleUnitSpec: (
+        ("r", "repeats", "int"),
+        ("k", "kernel_size", "int"),
+        ("s", "strides", "int"),
+        ("c", "filters", "int"),
+        ("n", "activation", "activation"),
+    ),
+    IGCV3Spec: (
+        ("r", "repeats", "int"),
+        ("k", "kernel_size", "int"),
+        ("s", "strides", "int"),
+        ("e", "expand_ratio", "float"),
+        ("g", "groups", "int"),
+        ("c", "filters", "int"),
+        ("n", "activation", "activation"),
+    ),
+    DenseSpec: (
+        ("c", "filters", "int"),
+        ("g", "groups", "int"),
+        ("n", "activation", "activation"),
+    ),
     StridedEESPSpec: (
         ("c", "filters", "int"),
         ("b", "branches", "int"),
@@ -306,6 +420,10 @@ KIND_TO_SPEC = {
     "ghost": GhostBottleneckSpec,
     "eesp": EESPSpec,
     "eespdown": StridedEESPSpec,
+    "maxpool": MaxPoolSpec,
+    "shuffle": ShuffleUnitSpec,
+    "igcv3": IGCV3Spec,
+    "fc": DenseSpec,
 }
 SPEC_TO_KIND = {
     ConvBnActSpec: "convbnact",
@@ -313,6 +431,10 @@ SPEC_TO_KIND = {
     GhostBottleneckSpec: "ghost",
     EESPSpec: "eesp",
     StridedEESPSpec: "eespdown",
+    MaxPoolSpec: "maxpool",
+    ShuffleUnitSpec: "shuffle",
+    IGCV3Spec: "igcv3",
+    DenseSpec: "fc",
 }
 
 
@@ -428,19 +550,24 @@ def decode_arch(arch_string):
         )
     stem = decoded[0][1]
     body = decoded[1:]
-    head_start = len(body)
+    top_start = len(body)
+    while top_start > 0 and body[top_start - 1][0] == "fc":
+        top_start -= 1
+    head_start = top_start
     while head_start > 0 and body[head_start - 1][0] == "head":
         head_start -= 1
     for (kind, _), token in zip(body[:head_start], tokens[1:]):
-        if kind in ("stem", "head"):
+        if kind in ("stem", "head", "fc"):
             raise ValueError(
                 f"Token {token!r} is a {kind} in the middle of arch string "
-                f"{arch_string!r}: stem comes first and head tokens last."
+                f"{arch_string!r}: the order is stem, stages, head tokens, "
+                "fc tokens."
             )
     return ArchSpec(
         stem=stem,
         blocks=tuple(spec for _, spec in body[:head_start]),
-        head=tuple(spec for _, spec in body[head_start:]),
+        head=tuple(spec for _, spec in body[head_start:top_start]),
+        top=tuple(spec for _, spec in body[top_start:]),
     )
 
 
@@ -487,6 +614,7 @@ def encode_arch(spec):
     tokens = [_encode_token("stem", spec.stem)]
     tokens += [_encode_token(block_kind(b), b) for b in spec.blocks]
     tokens += [_encode_token("head", h) for h in spec.head]
+    tokens += [_encode_token("fc", t) for t in spec.top]
     return f" {TOKEN_SEPARATOR} ".join(tokens)
 
 

@@ -155,7 +155,7 @@ def scale_arch(spec, scaling):
     blocks = []
     last = len(spec.blocks) - 1
     for index, block in enumerate(spec.blocks):
-        fields = ("filters",)
+        fields = ("filters",) if hasattr(block, "filters") else ()
         if hasattr(block, "mid_filters"):
             fields += ("mid_filters",)
         block = _scale_filters(block, scaling, *fields)

@@ -59,10 +59,11 @@ def expand_blocks(spec, in_channels=3):
     def add(name, block, stage):
         nonlocal channels, stride
         stride *= getattr(block, "strides", 1)
+        out = output_channels(block, channels)
         instances.append(
-            BlockInstance(name, block, channels, block.filters, stride, stage)
+            BlockInstance(name, block, channels, out, stride, stage)
         )
-        channels = block.filters
+        channels = out
 
     add("stem", spec.stem, 0)
     for stage, block in enumerate(spec.blocks, start=1):
@@ -78,6 +79,11 @@ def expand_blocks(spec, in_channels=3):
     for index, head in enumerate(spec.head):
         add("head" if index == 0 else f"head{index + 1}", head, -1)
     return instances
+
+
+def output_channels(spec, in_channels):
+    """Channels a block outputs: its `filters`, or its input for a pool."""
+    return getattr(spec, "filters", in_channels)
 
 
 def split_channels(total, groups):
@@ -153,6 +159,7 @@ def eespdown_inner_filters(in_channels, filters):
 
 
 __all__ = [
+    "output_channels",
     "BlockInstance",
     "ConvBnActSpec",
     "EESPSpec",

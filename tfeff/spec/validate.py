@@ -2,9 +2,13 @@
 
 from tfeff.spec.notation import ACTIVATION_NAMES
 from tfeff.spec.notation import ConvBnActSpec
+from tfeff.spec.notation import DenseSpec
 from tfeff.spec.notation import EESPSpec
 from tfeff.spec.notation import GhostBottleneckSpec
+from tfeff.spec.notation import IGCV3Spec
+from tfeff.spec.notation import MaxPoolSpec
 from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.notation import ShuffleUnitSpec
 from tfeff.spec.notation import StridedEESPSpec
 from tfeff.spec.notation import as_arch_spec
 from tfeff.spec.notation import encode_arch
@@ -65,11 +69,13 @@ def validate_arch(spec, *, in_channels=3):
         def check(condition, message):
             _check(condition, block, message, arch_string)
 
-        check(_positive(s.filters), f"filters must be >= 1, got {s.filters}")
+        filters = getattr(s, "filters", block.out_channels)
+        check(_positive(filters), f"filters must be >= 1, got {filters}")
         check(s.strides in (1, 2), f"strides must be 1 or 2, got {s.strides}")
+        activation = getattr(s, "activation", "linear")
         check(
-            s.activation in ACTIVATION_NAMES,
-            f"unknown activation {s.activation!r}",
+            activation in ACTIVATION_NAMES,
+            f"unknown activation {activation!r}",
         )
         kernels = getattr(s, "kernel_size", 3)
         kernels = kernels if isinstance(kernels, tuple) else (kernels,)
@@ -112,6 +118,32 @@ def validate_arch(spec, *, in_channels=3):
                     _positive(groups) and groups <= min(mid, s.filters),
                     f"{field}={groups} is more than the channels",
                 )
+        elif isinstance(s, ShuffleUnitSpec):
+            check(s.filters % 2 == 0, f"filters must be even, got {s.filters}")
+            if s.strides == 1:
+                check(
+                    s.filters == block.in_channels,
+                    "a stride-1 shuffle unit keeps its width: "
+                    f"filters={s.filters}, input {block.in_channels}",
+                )
+            else:
+                check(
+                    s.filters > block.in_channels,
+                    "a strided shuffle unit widens its input: "
+                    f"filters={s.filters}, input {block.in_channels}",
+                )
+        elif isinstance(s, IGCV3Spec):
+            mid = mbconv_expanded_filters(block.in_channels, s.expand_ratio)
+            check(
+                _positive(s.groups)
+                and block.in_channels % s.groups == 0
+                and mid % s.groups == 0
+                and s.filters % s.groups == 0,
+                f"groups={s.groups} must divide the input ({block.in_channels}),"
+                f" expanded ({mid}) and output ({s.filters}) channels",
+            )
+        elif isinstance(s, MaxPoolSpec):
+            pass
         elif isinstance(s, GhostBottleneckSpec):
             check(_positive(s.mid_filters), "mid_filters must be >= 1")
             check(
@@ -142,5 +174,11 @@ def validate_arch(spec, *, in_channels=3):
             check(
                 _positive(s.receptive_field) and s.receptive_field >= 3,
                 f"receptive_field must be >= 3, got {s.receptive_field}",
+            )
+    for index, dense in enumerate(spec.top, start=1):
+        if not isinstance(dense, DenseSpec) or not _positive(dense.filters):
+            raise ValueError(
+                f"Invalid top layer {index}: {dense!r}. Arch string: "
+                f"{arch_string!r}"
             )
     return spec

@@ -16,6 +16,7 @@ Deviations from reference:
   pool here; TFLite converts both to MEAN/AVERAGE_POOL with the same result.
 """
 
+from tfeff.models.registry import Published
 from tfeff.models.registry import register_variant
 from tfeff.spec.notation import decode_arch
 from tfeff.spec.notation import encode_arch
@@ -57,6 +58,36 @@ EFFICIENTNET_LITE_PARAMS = {
     "lite3": (1.2, 1.4, 280, 0.3),
     "lite4": (1.4, 1.8, 300, 0.3),
 }
+# Published params (M), MACs ("FLOPs", G) and top-1 (%):
+# ../shared/reference/architectures.md §1.5 (paper figures; top-1 from the
+# tpu README's AutoAugment row) and §2 (Lite README table, FP32 top-1).
+EFFICIENTNET_PUBLISHED = {
+    "b0": (5.3, 0.39, 77.1),
+    "b1": (7.8, 0.70, 79.1),
+    "b2": (9.2, 1.0, 80.1),
+    "b3": (12, 1.8, 81.6),
+    "b4": (19, 4.2, 82.9),
+    "b5": (30, 9.9, 83.6),
+    "b6": (43, 19, 84.0),
+    "b7": (66, 37, 84.3),
+    "lite0": (4.7, 0.407, 75.1),
+    "lite1": (5.4, 0.631, 76.7),
+    "lite2": (6.1, 0.899, 77.6),
+    "lite3": (8.2, 1.44, 79.8),
+    "lite4": (13.0, 2.64, 81.5),
+}
+
+
+def _published(size):
+    params, macs, top1 = EFFICIENTNET_PUBLISHED[size]
+    source = (
+        "tensorflow/tpu efficientnet/lite/README.md"
+        if size.startswith("lite")
+        else "arXiv 1905.11946 Table 2 / tpu README"
+    )
+    return Published(params * 1e6, macs * 1e9, top1, source)
+
+
 # Lite normalises with mean 127 and std 128 of [0, 255] pixels.
 LITE_MEAN = (127.0 / 255.0,) * 3
 LITE_STD = (128.0 / 255.0,) * 3
@@ -77,6 +108,7 @@ for _size, (
         dropout_rate=_dropout,
         drop_path_rate=DROP_PATH_RATE,
         paper="https://arxiv.org/abs/1905.11946",
+        published=_published(_size),
     )
 
 for _size, (
@@ -97,6 +129,7 @@ for _size, (
         mean=LITE_MEAN,
         std=LITE_STD,
         paper="tensorflow/tpu models/official/efficientnet/lite/README.md",
+        published=_published(_size),
     )
 
 # Tiny variants for CI: every block kind, all five pyramid levels, 64 px.
@@ -126,6 +159,17 @@ register_variant(
     dropout_rate=0.2,
     mean=LITE_MEAN,
     std=LITE_STD,
+)
+register_variant(
+    "test_mobile_blocks",
+    family="test",
+    arch=(
+        "stem_k3_s2_c16_nre | maxpool_k3_s2 | shuffle_r2_k3_s2_c32"
+        " | igcv3_r2_k3_s2_e3_c32 | mbconv_r1_k3_s2_e3_c48_nr6"
+        " | head_k1_c64_nre | fc_c96_g4_nre"
+    ),
+    scaling=CompoundScaling(1.0, 1.0, 64),
+    dropout_rate=0.1,
 )
 register_variant(
     "test_all_blocks",

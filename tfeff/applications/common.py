@@ -1,0 +1,175 @@
+"""Shared machinery of the keras.applications-style constructors."""
+
+from tfeff.models.create import create_model
+from tfeff.models.registry import get_variant
+from tfeff.models.registry import list_variants
+
+ARGS_DOC = """
+    Arguments follow `keras.applications`; inputs are float pixels in
+    [0, 255] (the model rescales and normalises them).
+
+    Args:
+{selector}        include_top: bool. Include pooling, dropout and the classifier.
+        weights: None, `"imagenet"` (where published), or a path to a
+            weights file (`.keras`, `.weights.h5`, keras `.h5`, PyTorch
+            `.safetensors`/`.pth`).
+        input_tensor: optional Keras tensor to build on.
+        input_shape: optional `(height, width, channels)`.
+        pooling: None, `"avg"` or `"max"`, for `include_top=False`.
+        classes: int. Number of classes. Defaults to `1000`.
+        classifier_activation: str or None. Defaults to `"softmax"`.
+        channel_multiplier: float. Extra width multiplier on top of the
+            variant's.
+        repeat_multiplier: float. Extra depth multiplier.
+        drop_path_rate: float. Stochastic depth (residual blocks).
+        dropout_rate: float. Head dropout.
+        name: str. Model name.
+
+    Returns:
+        A `keras.Model` with `.arch` and `.pyramid_outputs`.
+"""
+
+
+def build_variant(
+    variant,
+    *,
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    channel_multiplier=None,
+    repeat_multiplier=None,
+    drop_path_rate=None,
+    dropout_rate=None,
+    name=None,
+):
+    """The keras.applications argument names mapped onto `create_model`."""
+    base = get_variant(variant).scaling
+    if channel_multiplier is not None:
+        _check_multiplier("channel_multiplier", channel_multiplier)
+        channel_multiplier = base.channel_multiplier * channel_multiplier
+    if repeat_multiplier is not None:
+        _check_multiplier("repeat_multiplier", repeat_multiplier)
+        repeat_multiplier = base.repeat_multiplier * repeat_multiplier
+    return create_model(
+        variant,
+        num_classes=classes,
+        include_top=include_top,
+        pooling=pooling,
+        input_shape=input_shape,
+        input_tensor=input_tensor,
+        weights=weights,
+        classifier_activation=classifier_activation,
+        channel_multiplier=channel_multiplier,
+        repeat_multiplier=repeat_multiplier,
+        drop_path_rate=drop_path_rate,
+        dropout_rate=dropout_rate,
+        model_name=name,
+    )
+
+
+def _check_multiplier(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(
+            f"`{name}` must be a number. Received: {name}={value!r}"
+        )
+    if not value > 0:
+        raise ValueError(f"`{name}` must be > 0. Received: {name}={value!r}")
+
+
+def make_constructor(fn_name, variant, title):
+    """A constructor for one registered variant."""
+
+    def constructor(
+        include_top=True,
+        weights=None,
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        channel_multiplier=None,
+        repeat_multiplier=None,
+        drop_path_rate=None,
+        dropout_rate=None,
+        name=None,
+    ):
+        return build_variant(
+            variant,
+            include_top=include_top,
+            weights=weights,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+            channel_multiplier=channel_multiplier,
+            repeat_multiplier=repeat_multiplier,
+            drop_path_rate=drop_path_rate,
+            dropout_rate=dropout_rate,
+            name=name,
+        )
+
+    constructor.__name__ = constructor.__qualname__ = fn_name
+    constructor.__doc__ = (
+        f"Instantiates {title} (`{variant}` in `tfeff.list_variants()`).\n"
+        + ARGS_DOC.format(selector="")
+        + f"""
+    Example:
+
+    >>> model = tfeff.applications.{fn_name}(input_shape=(64, 64, 3))
+    >>> tuple(model.output.shape)
+    (None, 1000)
+"""
+    )
+    return constructor
+
+
+def make_selector_constructor(fn_name, title, argument, table, default, doc):
+    """A constructor whose size is chosen by one argument (`width`, `scale`).
+
+    Args:
+        table: dict {argument value: variant name}.
+    """
+
+    def constructor(
+        **kwargs,
+    ):
+        value = kwargs.pop(argument, default)
+        if value not in table:
+            raise ValueError(
+                f"Unsupported `{argument}` for {title}: published values are "
+                f"{sorted(table)}; for other sizes pass channel_multiplier. "
+                f"Received: {argument}={value!r}"
+            )
+        return build_variant(table[value], **kwargs)
+
+    constructor.__name__ = constructor.__qualname__ = fn_name
+    constructor.__doc__ = (
+        f"Instantiates {title}.\n"
+        + ARGS_DOC.format(
+            selector=f"        {argument}: {doc} One of {sorted(table)}.\n"
+        )
+        + f"""
+    Example:
+
+    >>> model = tfeff.applications.{fn_name}({argument}={default!r}, input_shape=(64, 64, 3))
+    >>> tuple(model.output.shape)
+    (None, 1000)
+"""
+    )
+    return constructor
+
+
+def list_models():
+    """Names of every published variant (the tiny `test_*` ones left out).
+
+    Example:
+
+    >>> "mixnet_s" in tfeff.applications.list_models()
+    True
+    """
+    return [v for v in list_variants() if not v.startswith("test_")]

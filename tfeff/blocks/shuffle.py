@@ -1,0 +1,84 @@
+"""ShuffleNetV2 unit and the max-pool stage.
+
+Paper: Ma et al., "ShuffleNet V2: Practical Guidelines for Efficient CNN
+Architecture Design", https://arxiv.org/abs/1807.11164.
+Reference implementation: megvii-model/ShuffleNet-Series ShuffleNetV2/
+blocks.py `ShuffleV2Block` and network.py (@ aa91feb7).
+
+Deviations from reference:
+- The reference shuffles and splits at the *start* of each stride-1 unit;
+  here each unit splits, concatenates and then shuffles (torchvision's
+  form). The network is the same up to a permutation of the weights of the
+  layer after the last unit; parameters and MACs are equal.
+- Strided convs and the stem max pool use TF "same" padding.
+"""
+
+import keras
+
+from tfeff.blocks.common import activation_layer
+from tfeff.blocks.common import batch_norm
+from tfeff.blocks.common import conv
+from tfeff.blocks.common import depthwise_conv
+from tfeff.blocks.registry import register_block
+from tfeff.layers.helpers import ChannelShuffle
+from tfeff.layers.helpers import ChannelSplit
+
+
+@register_block("maxpool")
+def max_pool(
+    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
+):
+    """Emits `{name}_pool`."""
+    del drop_path_rate, image, output_stride  # Not used by this kind.
+    return keras.layers.MaxPooling2D(
+        spec.kernel_size,
+        strides=spec.strides,
+        padding="same",
+        name=f"{name}_pool",
+    )(x)
+
+
+def _branch(x, mid, out, spec, name):
+    """1x1 (act) → depthwise (strided, linear) → 1x1 (act)."""
+    x = conv(x, mid, 1, name=f"{name}_pw1_conv")
+    x = batch_norm(x, f"{name}_pw1_bn")
+    x = activation_layer(x, spec.activation, f"{name}_pw1_act")
+    x = depthwise_conv(
+        x, spec.kernel_size, strides=spec.strides, name=f"{name}_dw_conv"
+    )
+    x = batch_norm(x, f"{name}_dw_bn")
+    x = conv(x, out, 1, name=f"{name}_pw2_conv")
+    x = batch_norm(x, f"{name}_pw2_bn")
+    return activation_layer(x, spec.activation, f"{name}_pw2_act")
+
+
+@register_block("shuffle")
+def shuffle_unit(
+    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
+):
+    """One ShuffleNetV2 unit; `mid = filters // 2` as in the reference."""
+    del drop_path_rate, image, output_stride  # Not used by this kind.
+    in_channels = x.shape[-1]
+    mid = spec.filters // 2
+    if spec.strides == 1:
+        half = in_channels // 2
+        left, right = ChannelSplit(
+            [in_channels - half, half], name=f"{name}_split"
+        )(x)
+        right = _branch(
+            right, mid, spec.filters - (in_channels - half), spec, name
+        )
+    else:
+        left = depthwise_conv(
+            x,
+            spec.kernel_size,
+            strides=spec.strides,
+            name=f"{name}_proj_dw_conv",
+        )
+        left = batch_norm(left, f"{name}_proj_dw_bn")
+        left = conv(left, in_channels, 1, name=f"{name}_proj_conv")
+        left = batch_norm(left, f"{name}_proj_bn")
+        left = activation_layer(left, spec.activation, f"{name}_proj_act")
+        right = _branch(x, mid, spec.filters - in_channels, spec, name)
+    out = keras.layers.Concatenate(name=f"{name}_concat")([left, right])
+    return ChannelShuffle(2, name=f"{name}_shuffle")(out)
