@@ -142,3 +142,27 @@ def test_list_models_lists_every_published_variant():
     ):
         assert any(m.startswith(family) for m in models), family
     assert not any(m.startswith("test_") for m in models)
+
+
+@pytest.mark.parametrize(
+    "p, q, reference", [(2, 3, 187_529), (2, 5, 252_297), (2, 8, 349_449)]
+)
+def test_espnet_c_params_match_reference(p, q, reference):
+    # architectures.md §6 [calc]: ESPNet-C with a 1x1 conv classifier to 20
+    # classes (256 * 20 weights, no bias) has these parameter counts.
+    model = tfeff.applications.ESPNetC(
+        p=p, q=q, include_top=False, input_shape=(64, 128, 3)
+    )
+    assert trainable_count(model) + 256 * 20 == reference
+    assert sorted(model.pyramid_outputs) == ["P1", "P2", "P3"]  # Stride 8.
+    assert tuple(model.output.shape) == (None, 8, 16, 256)
+
+
+def test_espnet_c_classifier_and_errors():
+    model = tfeff.applications.ESPNetC(
+        p=1, q=2, input_shape=(64, 64, 3), classes=5
+    )
+    out = model.predict(random_images((1, 64, 64, 3)), verbose=0)
+    assert out.shape == (1, 5)
+    with pytest.raises(ValueError, match="q=0"):
+        tfeff.applications.ESPNetC(q=0)

@@ -15,6 +15,7 @@ from tfeff.applications.efficientnet import EfficientNetLite2
 from tfeff.applications.efficientnet import EfficientNetLite3
 from tfeff.applications.efficientnet import EfficientNetLite4
 from tfeff.applications.families import IGCV3
+from tfeff.applications.families import ESPNetC
 from tfeff.applications.families import ESPNetV2
 from tfeff.applications.families import GhostNet
 from tfeff.applications.families import MixNetL
@@ -39,6 +40,7 @@ __all__ = [
     "EfficientNetLite2",
     "EfficientNetLite3",
     "EfficientNetLite4",
+    "ESPNetC",
     "ESPNetV2",
     "GhostNet",
     "IGCV3",

@@ -47,7 +47,8 @@ def build_variant(
     name=None,
 ):
     """The keras.applications argument names mapped onto `create_model`."""
-    base = get_variant(variant).scaling
+    variant = get_variant(variant)
+    base = variant.scaling
     if channel_multiplier is not None:
         _check_multiplier("channel_multiplier", channel_multiplier)
         channel_multiplier = base.channel_multiplier * channel_multiplier

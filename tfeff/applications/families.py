@@ -1,7 +1,12 @@
 """keras.applications-style constructors for the other families."""
 
+from tfeff.applications.common import build_variant
 from tfeff.applications.common import make_constructor
 from tfeff.applications.common import make_selector_constructor
+from tfeff.models.families.espnet import espnet_c_arch
+from tfeff.models.families.espnet import espnet_c_variant_name
+from tfeff.models.registry import Variant
+from tfeff.models.registry import get_variant
 
 MixNetS = make_constructor("MixNetS", "mixnet_s", "MixNet-S")
 MixNetM = make_constructor("MixNetM", "mixnet_m", "MixNet-M")
@@ -58,3 +63,31 @@ MobileNetV2 = make_selector_constructor(
     1.0,
     "float. Width multiplier (alpha) of the published models.",
 )
+
+
+def ESPNetC(p=2, q=8, **kwargs):
+    """Instantiates the ESPNet-C encoder (ESPNet v1) with p and q ESP modules.
+
+    Args:
+        p: int. ESP modules at 1/4 resolution (the paper's alpha_2).
+            Defaults to `2`.
+        q: int. ESP modules at 1/8 resolution (alpha_3). Defaults to `8`.
+        **kwargs: the keras.applications arguments (see `MixNetS`).
+
+    Returns:
+        A `keras.Model`; its backbone is stride 8 (`pyramid_outputs` P1..P3).
+
+    Example:
+
+    >>> model = tfeff.applications.ESPNetC(p=2, q=3, input_shape=(64, 64, 3))
+    >>> tuple(model.output.shape)
+    (None, 1000)
+    """
+    arch = espnet_c_arch(p, q)  # Validates p and q.
+    name = espnet_c_variant_name(p, q)
+    try:
+        variant = get_variant(name)
+    except ValueError:
+        base = get_variant("espnet_c")
+        variant = Variant(**{**base.__dict__, "name": name, "arch": arch})
+    return build_variant(variant, **kwargs)

@@ -103,6 +103,8 @@ LAYER_PARTS = (
     "proj_conv",
     "proj_bn",
     "proj_act",
+    # ESPNet.
+    "reduce_pad",
     # Dense layers after pooling (`fc` tokens).
     "dense",
 )
@@ -112,7 +114,7 @@ LAYER_PARTS = (
 LAYER_NAME_PATTERN = re.compile(
     r"^predictions$|"
     r"^(stem|head\d*|top\d*|stage\d+_block\d+)"
-    r"(_ghost[12]|_branch\d+)?"
+    r"(_ghost[12]|_down|_esp\d+)?(_branch\d+)?"
     r"_(" + "|".join(sorted(LAYER_PARTS, key=len, reverse=True)) + r")"
     r"(\d+)?(_g\d+|_split|_concat)?$"
 )

@@ -13,8 +13,10 @@ import math
 from tfeff.spec.notation import ArchSpec
 from tfeff.spec.notation import ConvBnActSpec
 from tfeff.spec.notation import EESPSpec
+from tfeff.spec.notation import ESPStageSpec
 from tfeff.spec.notation import GhostBottleneckSpec
 from tfeff.spec.notation import IGCV3Spec
+from tfeff.spec.notation import ImageConcatSpec
 from tfeff.spec.notation import MaxPoolSpec
 from tfeff.spec.notation import MBConvSpec
 from tfeff.spec.notation import ShuffleUnitSpec
@@ -22,14 +24,17 @@ from tfeff.spec.notation import StridedEESPSpec
 from tfeff.spec.notation import as_arch_spec
 from tfeff.spec.notation import block_kind
 from tfeff.spec.notation import encode_arch
+from tfeff.spec.structure import ESP_DILATIONS
 from tfeff.spec.structure import eesp_branch_filters
 from tfeff.spec.structure import eesp_dilations
 from tfeff.spec.structure import eespdown_inner_filters
+from tfeff.spec.structure import esp_branch_filters
 from tfeff.spec.structure import expand_blocks
 from tfeff.spec.structure import ghost_primary_filters
 from tfeff.spec.structure import ghost_se_filters
 from tfeff.spec.structure import mbconv_expanded_filters
 from tfeff.spec.structure import mbconv_se_filters
+from tfeff.spec.structure import output_channels
 from tfeff.spec.structure import split_channels
 
 BYTES_PER_VALUE = 4  # float32 activations.
@@ -274,6 +279,28 @@ def _cost_igcv3(c, s, cin, hw):
     return out
 
 
+def _cost_esp_module(c, cin, filters, hw, strides, residual, activation):
+    wide, narrow = esp_branch_filters(filters)
+    out = _out(hw, strides)
+    c.conv(cin, narrow, 1 if strides == 1 else 3, out)
+    c.conv(narrow, wide, 3, out)
+    for _ in ESP_DILATIONS[1:]:
+        c.conv(narrow, narrow, 3, out)
+    c.bn(filters)
+    c.act(filters, activation)
+    return out
+
+
+def _cost_espstage(c, s, cin, hw):
+    out = _cost_esp_module(c, cin, s.filters, hw, 2, False, s.activation)
+    for _ in range(s.repeats):
+        _cost_esp_module(c, s.filters, s.filters, out, 1, True, s.activation)
+    width = output_channels(s, cin)
+    c.bn(width)
+    c.act(width, s.activation)
+    return out
+
+
 def _block_cost(spec, cin, hw, image_channels):
     counter = _Counter()
     if isinstance(spec, ConvBnActSpec):
@@ -292,6 +319,12 @@ def _block_cost(spec, cin, hw, image_channels):
         out = _cost_shuffle(counter, spec, cin, hw)
     elif isinstance(spec, IGCV3Spec):
         out = _cost_igcv3(counter, spec, cin, hw)
+    elif isinstance(spec, ImageConcatSpec):
+        out = hw
+        counter.bn(cin + image_channels)
+        counter.act(cin + image_channels, spec.activation)
+    elif isinstance(spec, ESPStageSpec):
+        out = _cost_espstage(counter, spec, cin, hw)
     else:
         block_kind(spec)  # Raises TypeError for a non-spec.
         raise NotImplementedError(f"No cost model for {type(spec).__name__}")

@@ -31,13 +31,16 @@ the keys tfeff adds are marked (new):
 | ``rf`` (new) | ``receptive_field`` | eesp, eespdown | largest effective kernel of a branch (``r_lim``) |
 | ``noreinf`` (new) | ``reinforce=False`` | eespdown | no input-image reinforcement |
 | ``g`` (new) | ``groups`` | igcv3, fc | groups of the grouped 1x1 convs / dense |
+| ``img`` (new) | ``image=True`` | espstage | concatenate the pooled input image |
 
 Kinds: ``stem``/``head``/``convbnact`` (:class:`ConvBnActSpec`), ``mbconv``
 (:class:`MBConvSpec`, MixConv when ``k`` is a list), ``ghost``
 (:class:`GhostBottleneckSpec`), ``eesp`` (:class:`EESPSpec`), ``eespdown``
 (:class:`StridedEESPSpec`, always stride 2), ``maxpool``
 (:class:`MaxPoolSpec`), ``shuffle`` (:class:`ShuffleUnitSpec`), ``igcv3``
-(:class:`IGCV3Spec`) and ``fc`` (:class:`DenseSpec`: dense layers after
+(:class:`IGCV3Spec`), ``imgcat`` (:class:`ImageConcatSpec`), ``espstage``
+(:class:`ESPStageSpec`: a whole ESPNet level, one block in layer names)
+and ``fc`` (:class:`DenseSpec`: dense layers after
 global pooling, written after the head tokens; they belong to the
 classification top).
 
@@ -244,6 +247,46 @@ class IGCV3Spec:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class ImageConcatSpec:
+    """Concatenates the input image, average-pooled to this resolution, then
+    batch norm + activation (ESPNet's `InputProjectionA` + `BR`).
+
+    Args:
+        activation: str. Defaults to `"prelu"`.
+    """
+
+    activation: str = "prelu"
+
+    @property
+    def strides(self):
+        return 1
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ESPStageSpec:
+    """An ESPNet level: strided ESP down-sampler, `repeats` ESP modules, then
+    concatenation of the down-sampler and ESP outputs (and, with `image`, the
+    pooled image) and batch norm + activation. Output width is
+    `2 * filters` (+ image channels).
+
+    Args:
+        filters: int. Width of the ESP modules.
+        repeats: int. ESP modules after the down-sampler (ESPNet's p, q).
+        image: bool. Also concatenate the pooled input image.
+        activation: str. Defaults to `"prelu"`.
+    """
+
+    filters: int
+    repeats: int = 1
+    image: bool = False
+    activation: str = "prelu"
+
+    @property
+    def strides(self):
+        return 2
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class DenseSpec:
     """A dense layer after global pooling, before the classifier (`fc`).
 
@@ -270,6 +313,8 @@ BlockSpec = Union[
     MaxPoolSpec,
     ShuffleUnitSpec,
     IGCV3Spec,
+    ImageConcatSpec,
+    ESPStageSpec,
 ]
 
 
@@ -398,6 +443,13 @@ _KEYS = {
         ("c", "filters", "int"),
         ("n", "activation", "activation"),
     ),
+    ImageConcatSpec: (("n", "activation", "activation"),),
+    ESPStageSpec: (
+        ("r", "repeats", "int"),
+        ("c", "filters", "int"),
+        ("img", "image", "flag"),
+        ("n", "activation", "activation"),
+    ),
     DenseSpec: (
         ("c", "filters", "int"),
         ("g", "groups", "int"),
@@ -424,6 +476,8 @@ KIND_TO_SPEC = {
     "shuffle": ShuffleUnitSpec,
     "igcv3": IGCV3Spec,
     "fc": DenseSpec,
+    "imgcat": ImageConcatSpec,
+    "espstage": ESPStageSpec,
 }
 SPEC_TO_KIND = {
     ConvBnActSpec: "convbnact",
@@ -435,6 +489,8 @@ SPEC_TO_KIND = {
     ShuffleUnitSpec: "shuffle",
     IGCV3Spec: "igcv3",
     DenseSpec: "fc",
+    ImageConcatSpec: "imgcat",
+    ESPStageSpec: "espstage",
 }
 
 

@@ -59,7 +59,7 @@ def expand_blocks(spec, in_channels=3):
     def add(name, block, stage):
         nonlocal channels, stride
         stride *= getattr(block, "strides", 1)
-        out = output_channels(block, channels)
+        out = output_channels(block, channels, in_channels)
         instances.append(
             BlockInstance(name, block, channels, out, stride, stage)
         )
@@ -70,6 +70,10 @@ def expand_blocks(spec, in_channels=3):
         repeats = getattr(block, "repeats", 1)
         for index in range(repeats):
             single = block
+            if type(block).__name__ == "ESPStageSpec":
+                # A composite stage: its repeats are inside one block.
+                add(f"stage{stage}_block1", block, stage)
+                break
             if hasattr(block, "repeats"):
                 changes = {"repeats": 1}
                 if index > 0 and "strides" in _field_names(block):
@@ -81,9 +85,28 @@ def expand_blocks(spec, in_channels=3):
     return instances
 
 
-def output_channels(spec, in_channels):
-    """Channels a block outputs: its `filters`, or its input for a pool."""
+def output_channels(spec, in_channels, image_channels=3):
+    """Channels a block outputs: its `filters`, its input for a pool, or the
+    concatenated widths of the ESPNet kinds."""
+    kind = type(spec).__name__
+    if kind == "ImageConcatSpec":
+        return in_channels + image_channels
+    if kind == "ESPStageSpec":
+        return 2 * spec.filters + (image_channels if spec.image else 0)
     return getattr(spec, "filters", in_channels)
+
+
+def esp_branch_filters(filters):
+    """ESP module widths: 4 branches of `n = filters // 5` and one of the rest.
+
+    (sacmehta/ESPNet train/Model.py `n = int(nOut/5); n1 = nOut - 4*n`.)
+    """
+    n = filters // 5
+    return filters - 4 * n, n
+
+
+# Dilations of the ESP module's branches (d1 is the wider, n1-channel one).
+ESP_DILATIONS = (1, 2, 4, 8, 16)
 
 
 def split_channels(total, groups):
@@ -159,6 +182,8 @@ def eespdown_inner_filters(in_channels, filters):
 
 
 __all__ = [
+    "ESP_DILATIONS",
+    "esp_branch_filters",
     "output_channels",
     "BlockInstance",
     "ConvBnActSpec",

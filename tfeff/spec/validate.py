@@ -4,8 +4,10 @@ from tfeff.spec.notation import ACTIVATION_NAMES
 from tfeff.spec.notation import ConvBnActSpec
 from tfeff.spec.notation import DenseSpec
 from tfeff.spec.notation import EESPSpec
+from tfeff.spec.notation import ESPStageSpec
 from tfeff.spec.notation import GhostBottleneckSpec
 from tfeff.spec.notation import IGCV3Spec
+from tfeff.spec.notation import ImageConcatSpec
 from tfeff.spec.notation import MaxPoolSpec
 from tfeff.spec.notation import MBConvSpec
 from tfeff.spec.notation import ShuffleUnitSpec
@@ -142,8 +144,13 @@ def validate_arch(spec, *, in_channels=3):
                 f"groups={s.groups} must divide the input ({block.in_channels}),"
                 f" expanded ({mid}) and output ({s.filters}) channels",
             )
-        elif isinstance(s, MaxPoolSpec):
+        elif isinstance(s, (MaxPoolSpec, ImageConcatSpec)):
             pass
+        elif isinstance(s, ESPStageSpec):
+            check(
+                s.filters >= 5,
+                f"an ESP module needs filters >= 5, got {s.filters}",
+            )
         elif isinstance(s, GhostBottleneckSpec):
             check(_positive(s.mid_filters), "mid_filters must be >= 1")
             check(

@@ -1,0 +1,135 @@
+"""ESP module, strided ESP down-sampler, and ESPNet's levels.
+
+Paper: Mehta et al., "ESPNet: Efficient Spatial Pyramid of Dilated
+Convolutions for Semantic Segmentation", https://arxiv.org/abs/1803.06815.
+Reference implementation: sacmehta/ESPNet train/Model.py
+`DilatedParllelResidualBlockB`, `DownSamplerB`, `InputProjectionA`,
+`ESPNet_Encoder` (@ afe71c38).
+
+Deviations from reference:
+- The image pools use Keras "same" padding, which leaves padding out of the
+  mean; PyTorch's AvgPool2d(3, 2, 1) counts it. No parameters change.
+- Batch norm momentum is TF's 0.99 (epsilon 1e-3 as the reference).
+"""
+
+import keras
+
+from tfeff.blocks.common import activation_layer
+from tfeff.blocks.common import batch_norm
+from tfeff.blocks.common import conv
+from tfeff.blocks.registry import register_block
+from tfeff.spec.structure import ESP_DILATIONS
+from tfeff.spec.structure import esp_branch_filters
+
+
+def esp_module(
+    x, filters, *, name, strides=1, residual=True, activation="prelu"
+):
+    """Reduce → 5 dilated 3x3 branches → hierarchical sums → concat (+x) → BN-act.
+
+    With `strides=2` it is the down-sampler: the reduce conv is 3x3/s2 and
+    there is no residual.
+    """
+    wide, narrow = esp_branch_filters(filters)
+    if strides == 1:
+        reduced = conv(x, narrow, 1, name=f"{name}_reduce_conv")
+    else:
+        # Symmetric padding as the reference's C(nIn, n, 3, 2).
+        padded = keras.layers.ZeroPadding2D(1, name=f"{name}_reduce_pad")(x)
+        reduced = keras.layers.Conv2D(
+            narrow, 3, strides=2, use_bias=False, name=f"{name}_reduce_conv"
+        )(padded)
+    branches = []
+    for index, dilation in enumerate(ESP_DILATIONS, start=1):
+        branches.append(
+            keras.layers.Conv2D(
+                wide if index == 1 else narrow,
+                3,
+                dilation_rate=dilation,
+                padding="same",
+                use_bias=False,
+                name=f"{name}_branch{index}_conv",
+            )(reduced)
+        )
+    # Hierarchical feature fusion over the dilated branches (not d1).
+    fused = [branches[1]]
+    for index in range(2, len(branches)):
+        fused.append(
+            keras.layers.Add(name=f"{name}_branch{index + 1}_add")(
+                [fused[-1], branches[index]]
+            )
+        )
+    y = keras.layers.Concatenate(name=f"{name}_concat")([branches[0]] + fused)
+    if residual:
+        y = keras.layers.Add(name=f"{name}_add")([x, y])
+    y = batch_norm(y, f"{name}_bn")
+    return activation_layer(y, activation, f"{name}_act")
+
+
+def _pooled_image(image, times, name):
+    for level in range(1, times + 1):
+        image = keras.layers.AveragePooling2D(
+            3, strides=2, padding="same", name=f"{name}_reinf_pool{level}"
+        )(image)
+    return image
+
+
+def _pools(output_stride):
+    pools = 0
+    while 2**pools < output_stride:
+        pools += 1
+    return pools
+
+
+@register_block("imgcat")
+def image_concat(
+    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
+):
+    """Concat the image pooled to this resolution, then BN + activation."""
+    del drop_path_rate  # Not used by this kind.
+    if image is None or output_stride is None:
+        raise ValueError("imgcat needs the input image and the output stride.")
+    pooled = _pooled_image(image, _pools(output_stride), name)
+    y = keras.layers.Concatenate(name=f"{name}_concat")([x, pooled])
+    y = batch_norm(y, f"{name}_bn")
+    return activation_layer(y, spec.activation, f"{name}_act")
+
+
+@register_block("espstage")
+def esp_stage(
+    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
+):
+    """Down-sampler, `repeats` ESP modules, concat, BN + activation.
+
+    Concat order follows the reference: with the image, [ESP output,
+    down-sampler output, image] (ESPNet level 2); without, [down-sampler
+    output, ESP output] (level 3).
+    """
+    del drop_path_rate  # Not used by this kind.
+    down = esp_module(
+        x,
+        spec.filters,
+        strides=2,
+        residual=False,
+        activation=spec.activation,
+        name=f"{name}_down",
+    )
+    y = down
+    for index in range(1, spec.repeats + 1):
+        y = esp_module(
+            y,
+            spec.filters,
+            activation=spec.activation,
+            name=f"{name}_esp{index}",
+        )
+    if spec.image:
+        if image is None or output_stride is None:
+            raise ValueError(
+                "espstage_img needs the input image and the output stride."
+            )
+        parts = [y, down, _pooled_image(image, _pools(output_stride), name)]
+    else:
+        parts = [down, y]
+    y = keras.layers.Concatenate(name=f"{name}_concat")(parts)
+    y = batch_norm(y, f"{name}_bn")
+    return activation_layer(y, spec.activation, f"{name}_act")
