@@ -74,6 +74,13 @@ CASES = [
         (2, 8, 8, 16),
         (2, 4, 4, 24),
     ),
+    (lambda: tfeff.layers.ESPModule(20), (2, 16, 16, 20), (2, 16, 16, 20)),
+    (
+        lambda: tfeff.layers.ESPModule(40, strides=2),
+        (2, 16, 16, 20),
+        (2, 8, 8, 40),
+    ),
+    (lambda: tfeff.layers.DICE(), (2, 8, 6, 16), (2, 8, 6, 16)),
     (lambda: tfeff.layers.ChannelShuffle(3), (1, 4, 4, 6), (1, 4, 4, 6)),
     (lambda: tfeff.layers.ChannelSplit([2, 1]), (1, 4, 4, 3), None),
     (lambda: tfeff.layers.ChannelSlice(1, 3), (1, 4, 4, 4), (1, 4, 4, 2)),

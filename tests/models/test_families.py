@@ -89,6 +89,7 @@ def test_espnetv2_builds_for_dynamic_sizes():
         (tfeff.applications.ShuffleNetV2, dict(width=0.5)),
         (tfeff.applications.MobileNetV2, dict(alpha=0.75)),
         (tfeff.applications.IGCV3, {}),
+        (tfeff.applications.DiCENet, dict(scale=0.75)),
     ],
 )
 def test_non_square_classifier_and_pyramid(constructor, kwargs):
@@ -139,6 +140,8 @@ def test_list_models_lists_every_published_variant():
         "shufflenetv2",
         "mobilenetv2",
         "igcv3",
+        "espnet_c",
+        "dicenet",
     ):
         assert any(m.startswith(family) for m in models), family
     assert not any(m.startswith("test_") for m in models)
@@ -166,3 +169,24 @@ def test_espnet_c_classifier_and_errors():
     assert out.shape == (1, 5)
     with pytest.raises(ValueError, match="q=0"):
         tfeff.applications.ESPNetC(q=0)
+
+
+def test_dicenet_is_resolution_specific():
+    # DICE convolves along height and width, so DiCENet has a fixed size.
+    model = tfeff.applications.DiCENet(scale=0.2, include_top=False)
+    assert tuple(model.input.shape) == (None, 224, 224, 3)
+    with pytest.raises(ValueError, match="fixed input_shape"):
+        tfeff.applications.DiCENet(
+            scale=0.2, include_top=False, input_shape=(None, None, 3)
+        )
+    small = tfeff.applications.DiCENet(
+        scale=0.5, input_shape=(64, 96, 3), classes=3
+    )
+    assert small.predict(random_images((1, 64, 96, 3)), verbose=0).shape == (
+        1,
+        3,
+    )
+    assert (
+        trainable_count(small)
+        == tfeff.estimate_cost(small.arch, (64, 96), num_classes=3).params
+    )

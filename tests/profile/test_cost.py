@@ -162,6 +162,14 @@ def test_profile_cli_resolution_and_errors(capsys):
 
 # Exact params and MACs of the other families (our counts, pinned).
 FAMILY_GOLDEN = {
+    "dicenet_020": (1_130_704, 14_902_464),
+    "dicenet_050": (1_214_120, 24_711_328),
+    "dicenet_075": (1_495_676, 46_825_936),
+    "dicenet_100": (1_805_604, 70_709_744),
+    "dicenet_125": (2_162_888, 98_114_272),
+    "dicenet_150": (2_652_200, 135_479_200),
+    "dicenet_175": (3_264_932, 182_243_260),
+    "dicenet_200": (3_979_044, 236_290_928),
     "espnet_c": (601_329, 328_346_672),
     "espnet_c_p2q3": (439_409, 202_906_672),
     "espnet_c_p2q5": (504_177, 253_082_672),
@@ -184,9 +192,9 @@ FAMILY_GOLDEN = {
     "mobilenetv2_130": (5_386_792, 509_374_560),
     "mobilenetv2_140": (6_108_776, 582_195_824),
     "shufflenetv2_050": (1_366_792, 40_476_448),
-    "shufflenetv2_100": (2_282_760, 147_928_744),
+    "shufflenetv2_100": (2_279_760, 145_814_296),
     "shufflenetv2_150": (3_507_720, 298_970_656),
-    "shufflenetv2_200": (7_409_672, 595_004_840),
+    "shufflenetv2_200": (7_403_600, 590_783_000),
 }
 # Reference figures, each with its source (../shared/reference/
 # architectures.md unless said otherwise): name: (params, relative tolerance
@@ -225,12 +233,21 @@ FAMILY_REFERENCE = {
     # §8.3 [calc]: 3.49M params, ~313M conv+FC MACs (README: 3.5M).
     "igcv3_d": (3.49e6, 0.03, 313e6, "conv+FC", 0.01),
     # §8.1: EdgeNets' count of 0.5x is 40.48M (conv incl. classifier);
-    # Megvii README FLOPs 146/299/591M for 1.0/1.5/2.0x (their count
-    # method is not stated; ours is 0.6% / 0.0% / 0.7% off).
+    # Megvii README FLOPs 146/299/591M for 1.0/1.5/2.0x (rounded to 1M).
     "shufflenetv2_050": (1.4e6, 0.03, 40.48e6, "conv+FC", 0.001),
-    "shufflenetv2_100": (2.3e6, 0.03, 146e6, "paper", 0.015),
-    "shufflenetv2_150": (3.5e6, 0.03, 299e6, "paper", 0.01),
-    "shufflenetv2_200": (7.4e6, 0.03, 591e6, "paper", 0.01),
+    "shufflenetv2_100": (2.3e6, 0.03, 146e6, "paper", 0.004),
+    "shufflenetv2_150": (3.5e6, 0.03, 299e6, "paper", 0.004),
+    "shufflenetv2_200": (7.4e6, 0.03, 591e6, "paper", 0.004),
+    # §7: EdgeNets model zoo MFLOPs (MACs incl. the conv classifier) and
+    # [calc] params to 3 dp; both reproduce exactly.
+    "dicenet_020": (1.131e6, 0.0005, 14.90e6, "conv+FC", 0.0005),
+    "dicenet_050": (1.214e6, 0.0005, 24.71e6, "conv+FC", 0.0005),
+    "dicenet_075": (1.496e6, 0.0005, 46.83e6, "conv+FC", 0.0005),
+    "dicenet_100": (1.806e6, 0.0005, 70.71e6, "conv+FC", 0.0005),
+    "dicenet_125": (2.163e6, 0.0005, 98.11e6, "conv+FC", 0.0005),
+    "dicenet_150": (2.652e6, 0.0005, 135.48e6, "conv+FC", 0.0005),
+    "dicenet_175": (3.265e6, 0.0005, 182.24e6, "conv+FC", 0.0005),
+    "dicenet_200": (3.979e6, 0.0005, 236.29e6, "conv+FC", 0.0005),
 }
 
 

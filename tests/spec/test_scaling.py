@@ -102,3 +102,14 @@ def test_make_edge_friendly_on_scaling_keeps_stem_head_and_end_repeats():
     )
     assert scaled.stem.filters == 32 and scaled.head[0].filters == 1280
     assert scaled.blocks[0].repeats == 1 and scaled.blocks[-1].repeats == 1
+
+
+def test_multiplier_one_keeps_published_widths():
+    # ShuffleNetV2's 116 and DiCENet's 86 are not multiples of 8; a
+    # multiplier of 1 must not round them (the published networks).
+    spec = tfeff.decode_arch(
+        "stem_k3_s2_c24 | shuffle_r2_k3_s2_c116 | dice_r1_c86"
+    )
+    assert tfeff.scale_arch(spec, CompoundScaling(1.0, 1.0)) == spec
+    scaled = tfeff.scale_arch(spec, CompoundScaling(0.5, 1.0))
+    assert [b.filters for b in scaled.blocks] == [56, 40]

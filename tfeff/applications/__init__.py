@@ -15,6 +15,7 @@ from tfeff.applications.efficientnet import EfficientNetLite2
 from tfeff.applications.efficientnet import EfficientNetLite3
 from tfeff.applications.efficientnet import EfficientNetLite4
 from tfeff.applications.families import IGCV3
+from tfeff.applications.families import DiCENet
 from tfeff.applications.families import ESPNetC
 from tfeff.applications.families import ESPNetV2
 from tfeff.applications.families import GhostNet
@@ -40,6 +41,7 @@ __all__ = [
     "EfficientNetLite2",
     "EfficientNetLite3",
     "EfficientNetLite4",
+    "DiCENet",
     "ESPNetC",
     "ESPNetV2",
     "GhostNet",

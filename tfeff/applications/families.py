@@ -64,6 +64,24 @@ MobileNetV2 = make_selector_constructor(
     "float. Width multiplier (alpha) of the published models.",
 )
 
+DiCENet = make_selector_constructor(
+    "DiCENet",
+    "DiCENet",
+    "scale",
+    {
+        0.2: "dicenet_020",
+        0.5: "dicenet_050",
+        0.75: "dicenet_075",
+        1.0: "dicenet_100",
+        1.25: "dicenet_125",
+        1.5: "dicenet_150",
+        1.75: "dicenet_175",
+        2.0: "dicenet_200",
+    },
+    1.0,
+    "float. Network width s of the published configurations.",
+)
+
 
 def ESPNetC(p=2, q=8, **kwargs):
     """Instantiates the ESPNet-C encoder (ESPNet v1) with p and q ESP modules.

@@ -4,6 +4,7 @@ Importing this package registers every builder.
 """
 
 from tfeff.blocks import conv_bn_act  # noqa: F401  (registers "convbnact")
+from tfeff.blocks import dice  # noqa: F401  (registers "dice", "dicedown")
 from tfeff.blocks import eesp  # noqa: F401  (registers "eesp", "eespdown")
 from tfeff.blocks import esp  # noqa: F401  (registers "imgcat", "espstage")
 from tfeff.blocks import ghost  # noqa: F401  (registers "ghost")

@@ -105,6 +105,39 @@ LAYER_PARTS = (
     "proj_act",
     # ESPNet.
     "reduce_pad",
+    # DiCENet.
+    "channel_conv",
+    "channel_bn",
+    "channel_act",
+    "channel_fuse",
+    "height_permute",
+    "height_conv",
+    "height_restore",
+    "height_bn",
+    "height_act",
+    "height_fuse",
+    "width_permute",
+    "width_conv",
+    "width_restore",
+    "width_bn",
+    "width_act",
+    "width_fuse",
+    "fuse_add",
+    "fuse_bn",
+    "fuse_act",
+    "gate_pool",
+    "gate_reduce",
+    "gate_expand",
+    "gate",
+    "left_dw_conv",
+    "left_dw_bn",
+    "left_dw_act",
+    "left_conv",
+    "left_bn",
+    "left_act",
+    "right_conv",
+    "right_bn",
+    "right_act",
     # Dense layers after pooling (`fc` tokens).
     "dense",
 )
@@ -114,7 +147,7 @@ LAYER_PARTS = (
 LAYER_NAME_PATTERN = re.compile(
     r"^predictions$|"
     r"^(stem|head\d*|top\d*|stage\d+_block\d+)"
-    r"(_ghost[12]|_down|_esp\d+)?(_branch\d+)?"
+    r"(_ghost[12]|_down|_esp\d+|_dice)?(_branch\d+)?"
     r"_(" + "|".join(sorted(LAYER_PARTS, key=len, reverse=True)) + r")"
     r"(\d+)?(_g\d+|_split|_concat)?$"
 )

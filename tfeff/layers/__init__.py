@@ -1,6 +1,8 @@
 """Public Keras layers: tfeff's blocks and the weightless helpers."""
 
+from tfeff.layers.blocks import DICE
 from tfeff.layers.blocks import EESP
+from tfeff.layers.blocks import ESPModule
 from tfeff.layers.blocks import GhostBottleneck
 from tfeff.layers.blocks import GhostModule
 from tfeff.layers.blocks import IGCV3Block
@@ -14,7 +16,9 @@ from tfeff.layers.helpers import ChannelSlice
 from tfeff.layers.helpers import ChannelSplit
 
 __all__ = [
+    "DICE",
     "EESP",
+    "ESPModule",
     "ChannelShuffle",
     "ChannelSlice",
     "ChannelSplit",

@@ -661,3 +661,100 @@ class IGCV3Block(_BuilderLayer):
             }
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class ESPModule(_BuilderLayer):
+    """ESPNet's ESP module: reduce, five dilated 3x3 branches (d = 1, 2, 4, 8,
+    16) with hierarchical feature fusion, concat, (residual), BN + PReLU.
+
+    With `strides=2` it is ESPNet's down-sampler (3x3/s2 reduce, no
+    residual).
+
+    Args:
+        filters: int. Output channels (>= 5). With `strides=1` and the
+            residual, equal to the input channels.
+        strides: int. 1 or 2. Defaults to `1`.
+        activation: str. Defaults to `"prelu"`.
+
+    Example:
+
+    >>> tuple(tfeff.layers.ESPModule(64)(np.zeros((1, 16, 16, 64))).shape)
+    (1, 16, 16, 64)
+    """
+
+    def __init__(self, filters, strides=1, activation="prelu", **kwargs):
+        super().__init__(**kwargs)
+        self.filters = _positive_int("filters", filters)
+        if self.filters < 5:
+            raise ValueError(
+                f"`filters` must be >= 5. Received: filters={filters!r}"
+            )
+        self.strides = _strides(strides)
+        self.activation = _activation("activation", activation)
+
+    def _emit(self, inputs):
+        from tfeff.blocks.esp import esp_module
+
+        residual = self.strides == 1
+        if residual and inputs.shape[-1] != self.filters:
+            raise ValueError(
+                "A stride-1 ESPModule adds its input, so filters must equal the "
+                f"input channels. Received: filters={self.filters}, input "
+                f"channels={inputs.shape[-1]}"
+            )
+        return esp_module(
+            inputs,
+            self.filters,
+            strides=self.strides,
+            residual=residual,
+            activation=self.activation,
+            name=self.name,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "strides": self.strides,
+                "activation": self.activation,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class DICE(_BuilderLayer):
+    """DiCENet's DICE unit: depth-, height- and width-wise 3x3 convolutions,
+    fused per channel and gated globally. Keeps the input's shape.
+
+    The height- and width-wise convolutions have as many kernels as the
+    input has rows and columns, so the layer needs a static input size.
+
+    Args:
+        activation: str. Defaults to `"prelu"`.
+
+    Example:
+
+    >>> tuple(tfeff.layers.DICE()(np.zeros((1, 8, 6, 16))).shape)
+    (1, 8, 6, 16)
+    """
+
+    def __init__(self, activation="prelu", **kwargs):
+        super().__init__(**kwargs)
+        self.activation = _activation("activation", activation)
+
+    def _emit(self, inputs):
+        from tfeff.blocks.dice import dice_unit
+
+        if inputs.shape[-1] < 4:
+            raise ValueError(
+                f"DICE needs at least 4 channels. Received: {inputs.shape[-1]}"
+            )
+        return dice_unit(inputs, activation=self.activation, name=self.name)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"activation": self.activation})
+        return config

@@ -117,6 +117,7 @@ def build_top(x, top):
         if dense.groups == 1:
             x = keras.layers.Dense(
                 dense.filters,
+                use_bias=dense.use_bias,
                 kernel_initializer=DENSE_KERNEL_INITIALIZER,
                 name=f"{prefix}_dense",
             )(x)
@@ -130,6 +131,7 @@ def build_top(x, top):
             outs = [
                 keras.layers.Dense(
                     units,
+                    use_bias=dense.use_bias,
                     kernel_initializer=DENSE_KERNEL_INITIALIZER,
                     name=f"{prefix}_dense_g{g + 1}",
                 )(part)

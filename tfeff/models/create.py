@@ -3,6 +3,7 @@
 from tfeff.models.builder import EfficientBackbone
 from tfeff.models.builder import ImageClassifier
 from tfeff.models.registry import get_variant
+from tfeff.spec.structure import needs_static_size
 
 
 def create_model(
@@ -80,8 +81,11 @@ def create_model(
         )
     spec = variant.resolved_arch(channel_multiplier, repeat_multiplier)
     if input_shape is None and input_tensor is None:
+        # DiCENet's DICE units are built for one size, so it gets its
+        # resolution even without a top.
+        static = include_top or needs_static_size(spec)
         input_shape = (
-            (variant.resolution,) * 2 + (3,) if include_top else (None, None, 3)
+            (variant.resolution,) * 2 + (3,) if static else (None, None, 3)
         )
     common = dict(
         input_shape=input_shape,

@@ -19,7 +19,9 @@ from tfeff.spec.notation import IGCV3Spec
 from tfeff.spec.notation import ImageConcatSpec
 from tfeff.spec.notation import MaxPoolSpec
 from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.notation import ShuffleDICESpec
 from tfeff.spec.notation import ShuffleUnitSpec
+from tfeff.spec.notation import StridedDICESpec
 from tfeff.spec.notation import StridedEESPSpec
 from tfeff.spec.notation import as_arch_spec
 from tfeff.spec.notation import block_kind
@@ -35,6 +37,7 @@ from tfeff.spec.structure import ghost_se_filters
 from tfeff.spec.structure import mbconv_expanded_filters
 from tfeff.spec.structure import mbconv_se_filters
 from tfeff.spec.structure import output_channels
+from tfeff.spec.structure import shuffle_dice_split
 from tfeff.spec.structure import split_channels
 
 BYTES_PER_VALUE = 4  # float32 activations.
@@ -134,11 +137,11 @@ class _Counter:
         if activation == "prelu":
             self.params += channels
 
-    def dense(self, cin, cout, groups=1):
+    def dense(self, cin, cout, groups=1, bias=True):
         for gin, gout in zip(
             split_channels(cin, groups), split_channels(cout, groups)
         ):
-            self.params += gin * gout + gout
+            self.params += gin * gout + (gout if bias else 0)
             self.macs += gin * gout
 
     def se(self, channels, reduced):
@@ -301,6 +304,50 @@ def _cost_espstage(c, s, cin, hw):
     return out
 
 
+def _cost_dice_unit(c, channels, hw, activation):
+    height, width = hw
+    c.depthwise(channels, 3, hw)
+    # Height- and width-wise convs: H (resp. W) channels over C x W
+    # (resp. H x C) positions, 3x3 kernels.
+    c.params += 9 * height + 9 * width
+    c.macs += 2 * 9 * height * width * channels
+    for _ in range(3):
+        c.bn(channels)
+        c.act(channels, activation)
+        c.depthwise(channels, 1, hw)
+    c.bn(channels)
+    c.act(channels, activation)
+    c.conv(channels, channels // 4, 1, (1, 1))
+    c.conv(channels // 4, channels, 1, (1, 1))
+    c.depthwise(channels, 3, hw)
+    c.bn(channels)
+    c.act(channels, activation)
+
+
+def _cost_cbr_1x1(c, cin, cout, hw, activation):
+    c.conv(cin, cout, 1, hw)
+    c.bn(cout)
+    c.act(cout, activation)
+
+
+def _cost_dicedown(c, s, cin, hw):
+    out = _out(hw, 2)
+    c.depthwise(cin, 3, out)
+    c.bn(cin)
+    c.act(cin, s.activation)
+    _cost_cbr_1x1(c, cin, cin, out, s.activation)
+    _cost_dice_unit(c, cin, out, s.activation)
+    _cost_cbr_1x1(c, cin, cin, out, s.activation)
+    return out
+
+
+def _cost_shuffle_dice(c, s, cin, hw):
+    _, right_in, right_out = shuffle_dice_split(cin, s.filters)
+    _cost_cbr_1x1(c, right_in, right_out, hw, s.activation)
+    _cost_dice_unit(c, right_out, hw, s.activation)
+    return hw
+
+
 def _block_cost(spec, cin, hw, image_channels):
     counter = _Counter()
     if isinstance(spec, ConvBnActSpec):
@@ -325,6 +372,10 @@ def _block_cost(spec, cin, hw, image_channels):
         counter.act(cin + image_channels, spec.activation)
     elif isinstance(spec, ESPStageSpec):
         out = _cost_espstage(counter, spec, cin, hw)
+    elif isinstance(spec, StridedDICESpec):
+        out = _cost_dicedown(counter, spec, cin, hw)
+    elif isinstance(spec, ShuffleDICESpec):
+        out = _cost_shuffle_dice(counter, spec, cin, hw)
     else:
         block_kind(spec)  # Raises TypeError for a non-spec.
         raise NotImplementedError(f"No cost model for {type(spec).__name__}")
@@ -427,13 +478,13 @@ def estimate_cost(arch, input_size=None, *, num_classes="auto", in_channels=3):
         # Global pooling, the `fc` top layers, then the classifier.
         features = rows[-1].output_shape[-1]
         layers = [
-            ("top" if i == 1 else f"top{i}", d.filters, d.groups)
+            ("top" if i == 1 else f"top{i}", d.filters, d.groups, d.use_bias)
             for i, d in enumerate(spec.top, start=1)
         ]
-        layers.append(("predictions", num_classes, 1))
-        for name, units, groups in layers:
+        layers.append(("predictions", num_classes, 1, True))
+        for name, units, groups, bias in layers:
             counter = _Counter()
-            counter.dense(features, units, groups)
+            counter.dense(features, units, groups, bias)
             rows.append(
                 CostRow(
                     name,

@@ -32,6 +32,7 @@ the keys tfeff adds are marked (new):
 | ``noreinf`` (new) | ``reinforce=False`` | eespdown | no input-image reinforcement |
 | ``g`` (new) | ``groups`` | igcv3, fc | groups of the grouped 1x1 convs / dense |
 | ``img`` (new) | ``image=True`` | espstage | concatenate the pooled input image |
+| ``nobias`` (new) | ``use_bias=False`` | fc | dense layer without bias |
 
 Kinds: ``stem``/``head``/``convbnact`` (:class:`ConvBnActSpec`), ``mbconv``
 (:class:`MBConvSpec`, MixConv when ``k`` is a list), ``ghost``
@@ -39,7 +40,8 @@ Kinds: ``stem``/``head``/``convbnact`` (:class:`ConvBnActSpec`), ``mbconv``
 (:class:`StridedEESPSpec`, always stride 2), ``maxpool``
 (:class:`MaxPoolSpec`), ``shuffle`` (:class:`ShuffleUnitSpec`), ``igcv3``
 (:class:`IGCV3Spec`), ``imgcat`` (:class:`ImageConcatSpec`), ``espstage``
-(:class:`ESPStageSpec`: a whole ESPNet level, one block in layer names)
+(:class:`ESPStageSpec`: a whole ESPNet level, one block in layer names),
+``dicedown`` (:class:`StridedDICESpec`), ``dice`` (:class:`ShuffleDICESpec`)
 and ``fc`` (:class:`DenseSpec`: dense layers after
 global pooling, written after the head tokens; they belong to the
 classification top).
@@ -287,6 +289,42 @@ class ESPStageSpec:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class StridedDICESpec:
+    """DiCENet's strided DICE: dw-s2 + 1x1 ‖ avg-pool + DICE + 1x1, concat,
+    shuffle. Doubles the width.
+
+    Args:
+        activation: str. Defaults to `"prelu"`.
+    """
+
+    activation: str = "prelu"
+
+    @property
+    def strides(self):
+        return 2
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ShuffleDICESpec:
+    """DiCENet's shuffle-DICE block stage: half the channels pass, the other
+    half go through a 1x1 CBR and a DICE unit; concat and shuffle.
+
+    Args:
+        filters: int. Output channels.
+        repeats: int. Defaults to `1`.
+        activation: str. Defaults to `"prelu"`.
+    """
+
+    filters: int
+    repeats: int = 1
+    activation: str = "prelu"
+
+    @property
+    def strides(self):
+        return 1
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class DenseSpec:
     """A dense layer after global pooling, before the classifier (`fc`).
 
@@ -297,11 +335,13 @@ class DenseSpec:
         filters: int. Output units.
         groups: int. Grouped (split-dense-concat). Defaults to `1`.
         activation: str. Defaults to `"linear"`.
+        use_bias: bool. Defaults to `True`.
     """
 
     filters: int
     groups: int = 1
     activation: str = "linear"
+    use_bias: bool = True
 
 
 BlockSpec = Union[
@@ -315,6 +355,8 @@ BlockSpec = Union[
     IGCV3Spec,
     ImageConcatSpec,
     ESPStageSpec,
+    StridedDICESpec,
+    ShuffleDICESpec,
 ]
 
 
@@ -454,6 +496,13 @@ _KEYS = {
         ("c", "filters", "int"),
         ("g", "groups", "int"),
         ("n", "activation", "activation"),
+        ("nobias", "use_bias", "noflag"),
+    ),
+    StridedDICESpec: (("n", "activation", "activation"),),
+    ShuffleDICESpec: (
+        ("r", "repeats", "int"),
+        ("c", "filters", "int"),
+        ("n", "activation", "activation"),
     ),
     StridedEESPSpec: (
         ("c", "filters", "int"),
@@ -478,6 +527,8 @@ KIND_TO_SPEC = {
     "fc": DenseSpec,
     "imgcat": ImageConcatSpec,
     "espstage": ESPStageSpec,
+    "dicedown": StridedDICESpec,
+    "dice": ShuffleDICESpec,
 }
 SPEC_TO_KIND = {
     ConvBnActSpec: "convbnact",
@@ -491,6 +542,8 @@ SPEC_TO_KIND = {
     DenseSpec: "fc",
     ImageConcatSpec: "imgcat",
     ESPStageSpec: "espstage",
+    StridedDICESpec: "dicedown",
+    ShuffleDICESpec: "dice",
 }
 
 

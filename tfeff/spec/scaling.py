@@ -114,6 +114,11 @@ class CompoundScaling:
 
 
 def _scale_filters(spec, scaling, *fields):
+    if scaling.channel_multiplier == 1.0:
+        # A multiplier of 1 is the published network: keep its widths even
+        # where they are not multiples of the divisor (ShuffleNetV2's 116,
+        # DiCENet's 86), which `round_channels` would otherwise round.
+        return spec
     changes = {
         field: round_channels(
             getattr(spec, field),

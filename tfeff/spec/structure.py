@@ -93,6 +93,8 @@ def output_channels(spec, in_channels, image_channels=3):
         return in_channels + image_channels
     if kind == "ESPStageSpec":
         return 2 * spec.filters + (image_channels if spec.image else 0)
+    if kind == "StridedDICESpec":
+        return 2 * in_channels
     return getattr(spec, "filters", in_channels)
 
 
@@ -103,6 +105,21 @@ def esp_branch_filters(filters):
     """
     n = filters // 5
     return filters - 4 * n, n
+
+
+def shuffle_dice_split(in_channels, filters):
+    """(passed, branch in, branch out) channels of a shuffle-DICE block:
+    `left = round(0.5 * in)` passes through (EdgeNets dicenet.py, c_tag=0.5)."""
+    left = int(round(0.5 * in_channels))
+    return left, in_channels - left, filters - left
+
+
+def needs_static_size(spec):
+    """Whether the network is built for one input size (DiCENet's DICE)."""
+    return any(
+        type(block).__name__ in ("StridedDICESpec", "ShuffleDICESpec")
+        for block in spec.blocks
+    )
 
 
 # Dilations of the ESP module's branches (d1 is the wider, n1-channel one).
@@ -182,6 +199,8 @@ def eespdown_inner_filters(in_channels, filters):
 
 
 __all__ = [
+    "needs_static_size",
+    "shuffle_dice_split",
     "ESP_DILATIONS",
     "esp_branch_filters",
     "output_channels",

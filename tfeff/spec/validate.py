@@ -10,13 +10,16 @@ from tfeff.spec.notation import IGCV3Spec
 from tfeff.spec.notation import ImageConcatSpec
 from tfeff.spec.notation import MaxPoolSpec
 from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.notation import ShuffleDICESpec
 from tfeff.spec.notation import ShuffleUnitSpec
+from tfeff.spec.notation import StridedDICESpec
 from tfeff.spec.notation import StridedEESPSpec
 from tfeff.spec.notation import as_arch_spec
 from tfeff.spec.notation import encode_arch
 from tfeff.spec.structure import eespdown_inner_filters
 from tfeff.spec.structure import expand_blocks
 from tfeff.spec.structure import mbconv_expanded_filters
+from tfeff.spec.structure import shuffle_dice_split
 
 
 def _check(condition, block, message, arch_string):
@@ -144,8 +147,18 @@ def validate_arch(spec, *, in_channels=3):
                 f"groups={s.groups} must divide the input ({block.in_channels}),"
                 f" expanded ({mid}) and output ({s.filters}) channels",
             )
-        elif isinstance(s, (MaxPoolSpec, ImageConcatSpec)):
+        elif isinstance(s, (MaxPoolSpec, ImageConcatSpec, StridedDICESpec)):
             pass
+        elif isinstance(s, ShuffleDICESpec):
+            left, _, branch_out = shuffle_dice_split(
+                block.in_channels, s.filters
+            )
+            check(
+                branch_out >= 4,
+                f"a shuffle-DICE block passes {left} of its {block.in_channels}"
+                f" input channels, so filters={s.filters} leaves too few for "
+                "its DICE branch",
+            )
         elif isinstance(s, ESPStageSpec):
             check(
                 s.filters >= 5,

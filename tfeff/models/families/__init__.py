@@ -1,5 +1,6 @@
 """Family modules: arch strings and scaling tables, registered on import."""
 
+from tfeff.models.families import dicenet  # noqa: F401
 from tfeff.models.families import efficientnet  # noqa: F401
 from tfeff.models.families import espnet  # noqa: F401
 from tfeff.models.families import espnetv2  # noqa: F401
