@@ -294,11 +294,11 @@ def _cost_esp_module(c, cin, filters, hw, strides, residual, activation):
     return out
 
 
-def _cost_espstage(c, s, cin, hw):
+def _cost_espstage(c, s, cin, hw, image_channels):
     out = _cost_esp_module(c, cin, s.filters, hw, 2, False, s.activation)
     for _ in range(s.repeats):
         _cost_esp_module(c, s.filters, s.filters, out, 1, True, s.activation)
-    width = output_channels(s, cin)
+    width = output_channels(s, cin, image_channels)
     c.bn(width)
     c.act(width, s.activation)
     return out
@@ -371,7 +371,7 @@ def _block_cost(spec, cin, hw, image_channels):
         counter.bn(cin + image_channels)
         counter.act(cin + image_channels, spec.activation)
     elif isinstance(spec, ESPStageSpec):
-        out = _cost_espstage(counter, spec, cin, hw)
+        out = _cost_espstage(counter, spec, cin, hw, image_channels)
     elif isinstance(spec, StridedDICESpec):
         out = _cost_dicedown(counter, spec, cin, hw)
     elif isinstance(spec, ShuffleDICESpec):

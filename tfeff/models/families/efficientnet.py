@@ -172,6 +172,17 @@ register_variant(
     dropout_rate=0.1,
 )
 register_variant(
+    "test_esp_dice",
+    family="test",
+    arch=(
+        "stem_k3_s2_c16_npr | imgcat | espstage_r1_c20_img | dicedown"
+        " | dice_r1_c96 | dicedown | dice_r1_c128 | dicedown"
+        " | fc_c64_g4_nobias"
+    ),
+    scaling=CompoundScaling(1.0, 1.0, 64),
+    dropout_rate=0.1,
+)
+register_variant(
     "test_all_blocks",
     family="test",
     arch=(
