@@ -1,11 +1,20 @@
-"""Inference speed: tfeff EfficientNet-B0 vs keras.applications, same weights.
+"""Inference speed of tfeff models.
 
-In one process: Keras CPU throughput at batch 32, 224x224, and float32 TFLite
-latency at batch 1 with ai-edge-litert on 2 threads. Measurements alternate
-between the two models round by round, so drift on the machine hits both.
-Prints ratios (>= 1.0 means tfeff is at least as fast) and writes JSON.
+Two sections, one process each:
 
-    python benchmarks/inference.py [--rounds 5] [--out benchmarks/inference.json]
+- `compare`: tfeff EfficientNet-B0 vs keras.applications' with the same
+  weights: Keras CPU throughput at batch 32, 224x224, and float32 TFLite
+  latency at batch 1 (ai-edge-litert, 2 threads). Measurements alternate
+  between the two models round by round, so drift hits both. Prints ratios
+  (>= 1.0 means tfeff is at least as fast).
+- `table`: every variant at its native resolution: params, MACs, Keras CPU
+  throughput and float32 TFLite latency; then MixNet-S against
+  EfficientNet-B0 in alternating rounds; writes JSON and a PNG of latency
+  against MACs. Results are saved after each variant, and a rerun skips the
+  variants already measured (`--fresh` starts over).
+
+    python benchmarks/inference.py compare [--rounds 5]
+    python benchmarks/inference.py table [--variants 'mixnet_*'] [--batch 8]
 """
 
 import argparse
@@ -70,17 +79,14 @@ def tflite_latency_ms(path, image, iterations, threads):
     return 1000 * statistics.median(times)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument(
-        "--batches", type=int, default=3, help="batches per round"
-    )
-    parser.add_argument("--tflite-runs", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", default="benchmarks/inference.json")
-    args = parser.parse_args(argv)
+def write_json(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=2)
+    os.replace(tmp, path)  # Atomic: never a half-written result file.
 
+
+def compare(args):
     rng = np.random.default_rng(0)
     batch = rng.uniform(0, 255, (32, 224, 224, 3)).astype("float32")
     with tempfile.TemporaryDirectory() as workdir:
@@ -95,30 +101,7 @@ def main(argv=None):
             name: to_tflite(m, os.path.join(workdir, f"{name}.tflite"))
             for name, m in models.items()
         }
-        for model in models.values():  # Warm-up: tracing and first run.
-            keras_throughput(model, batch, 1)
-        throughput = {name: [] for name in models}
-        latency = {name: [] for name in models}
-        for round_index in range(args.rounds):
-            order = list(models) if round_index % 2 == 0 else list(models)[::-1]
-            for name in order:
-                throughput[name].append(
-                    keras_throughput(models[name], batch, args.batches)
-                )
-                latency[name].append(
-                    tflite_latency_ms(
-                        paths[name], batch[:1], args.tflite_runs, args.threads
-                    )
-                )
-            print(
-                f"round {round_index + 1}/{args.rounds}: "
-                + ", ".join(
-                    f"{n} {throughput[n][-1]:.1f} img/s, "
-                    f"tflite {latency[n][-1]:.2f} ms"
-                    for n in models
-                ),
-                flush=True,
-            )
+        throughput, latency = alternate(models, paths, batch, args)
         sizes = {n: os.path.getsize(p) for n, p in paths.items()}
     result = {
         "date": datetime.date.today().isoformat(),
@@ -126,24 +109,204 @@ def main(argv=None):
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "max_abs_output_diff": diff,
-        "keras_throughput_img_per_s": {
-            n: statistics.median(v) for n, v in throughput.items()
-        },
-        "tflite_latency_ms": {
-            n: statistics.median(v) for n, v in latency.items()
-        },
+        "keras_throughput_img_per_s": throughput,
+        "tflite_latency_ms": latency,
         "tflite_bytes": sizes,
+        "throughput_ratio_tfeff_over_keras": throughput["tfeff"]
+        / throughput["keras"],
+        "tflite_speed_ratio_keras_over_tfeff": latency["keras"]
+        / latency["tfeff"],
     }
-    t = result["keras_throughput_img_per_s"]
-    lat = result["tflite_latency_ms"]
-    result["throughput_ratio_tfeff_over_keras"] = t["tfeff"] / t["keras"]
-    result["tflite_speed_ratio_keras_over_tfeff"] = lat["keras"] / lat["tfeff"]
     print(json.dumps(result, indent=2))
-    tmp = args.out + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=2)
-    os.replace(tmp, args.out)  # Atomic: never a half-written result file.
+    write_json(args.out or "benchmarks/inference.json", result)
     return result
+
+
+def alternate(models, paths, batch, args):
+    """Medians of throughput and TFLite latency, models alternating."""
+    for model in models.values():  # Warm-up: tracing and first run.
+        keras_throughput(model, batch, 1)
+    throughput = {name: [] for name in models}
+    latency = {name: [] for name in models}
+    for round_index in range(args.rounds):
+        order = list(models) if round_index % 2 == 0 else list(models)[::-1]
+        for name in order:
+            throughput[name].append(
+                keras_throughput(models[name], batch, args.batches)
+            )
+            latency[name].append(
+                tflite_latency_ms(
+                    paths[name], batch[:1], args.tflite_runs, args.threads
+                )
+            )
+        print(
+            f"round {round_index + 1}/{args.rounds}: "
+            + ", ".join(
+                f"{n} {throughput[n][-1]:.1f} img/s, tflite {latency[n][-1]:.2f} ms"
+                for n in models
+            ),
+            flush=True,
+        )
+    return (
+        {n: statistics.median(v) for n, v in throughput.items()},
+        {n: statistics.median(v) for n, v in latency.items()},
+    )
+
+
+def table(args):
+    import fnmatch
+
+    from tqdm import tqdm
+
+    out = args.out or "benchmarks/variants.json"
+    results = {}
+    if os.path.exists(out) and not args.fresh:
+        with open(out) as f:
+            results = json.load(f).get("variants", {})
+    names = [
+        v
+        for v in tfeff.applications.list_models()
+        if fnmatch.fnmatchcase(v, args.variants)
+    ]
+    header = {
+        "date": datetime.date.today().isoformat(),
+        "host": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "batch": args.batch,
+        "threads": args.threads,
+    }
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in tqdm(names, desc="variants"):
+            if name in results:
+                continue
+            variant = tfeff.models.get_variant(name)
+            size = variant.resolution
+            batch = rng.uniform(0, 255, (args.batch, size, size, 3)).astype(
+                "float32"
+            )
+            model = tfeff.create_model(name)
+            report = tfeff.estimate_cost(name)
+            path = to_tflite(model, os.path.join(workdir, f"{name}.tflite"))
+            keras_throughput(model, batch, 1)  # Warm-up.
+            results[name] = {
+                "family": variant.family,
+                "resolution": size,
+                "params": report.params,
+                "macs": report.macs,
+                "published_macs": variant.published.macs,
+                "published_top1": variant.published.top1,
+                "keras_img_per_s": keras_throughput(model, batch, args.batches),
+                "tflite_ms": tflite_latency_ms(
+                    path, batch[:1], args.tflite_runs, args.threads
+                ),
+            }
+            tqdm.write(
+                f"{name}: {report.macs / 1e6:.0f} M MACs (multiply-adds), "
+                f"{results[name]['keras_img_per_s']:.1f} img/s, "
+                f"tflite {results[name]['tflite_ms']:.2f} ms"
+            )
+            write_json(out, {**header, "variants": results})
+            keras.backend.clear_session()
+        # The goal: MixNet-S (fewer MACs) is not slower than EfficientNet-B0.
+        pair = {}
+        paths = {}
+        batch = rng.uniform(0, 255, (args.batch, 224, 224, 3)).astype("float32")
+        for name in ("efficientnet_b0", "mixnet_s"):
+            pair[name] = tfeff.create_model(name)
+            paths[name] = to_tflite(
+                pair[name], os.path.join(workdir, f"pair_{name}.tflite")
+            )
+        throughput, latency = alternate(pair, paths, batch, args)
+    head_to_head = {
+        "keras_img_per_s": throughput,
+        "tflite_ms": latency,
+        "tflite_ratio_b0_over_mixnet_s": latency["efficientnet_b0"]
+        / latency["mixnet_s"],
+    }
+    write_json(
+        out, {**header, "variants": results, "mixnet_s_vs_b0": head_to_head}
+    )
+    plot(results, out.replace(".json", ".png"))
+    print(json.dumps(head_to_head, indent=2))
+    print(markdown_table(results))
+
+
+def markdown_table(results):
+    lines = [
+        "| variant | input | params | MACs (multiply-adds) | Keras CPU img/s | TFLite fp32 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in sorted(results.items(), key=lambda item: item[1]["macs"]):
+        lines.append(
+            f"| {name} | {r['resolution']} | {r['params'] / 1e6:.2f}M | "
+            f"{r['macs'] / 1e6:.0f}M | {r['keras_img_per_s']:.1f} | {r['tflite_ms']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 6))
+    families = sorted({r["family"] for r in results.values()})
+    for family in families:
+        points = sorted(
+            (r["macs"] / 1e6, r["tflite_ms"], n)
+            for n, r in results.items()
+            if r["family"] == family
+        )
+        ax.plot(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            marker="o",
+            label=family,
+        )
+        for x, y, n in points:
+            ax.annotate(n.split("_", 1)[-1], (x, y), fontsize=6, alpha=0.7)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("MACs (multiply-adds), millions, native resolution")
+    ax.set_ylabel("float32 TFLite latency, ms (batch 1, 2 threads)")
+    ax.set_title("tfeff variants: latency against MACs")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = path + ".tmp.png"
+    fig.savefig(tmp, dpi=120)
+    os.replace(tmp, path)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "section", choices=["compare", "table"], nargs="?", default="compare"
+    )
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--batches", type=int, default=3, help="batches per measurement"
+    )
+    parser.add_argument(
+        "--batch", type=int, default=8, help="batch size of the table"
+    )
+    parser.add_argument("--tflite-runs", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--variants", default="*", help="glob over variant names (table)"
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="table: measure everything again"
+    )
+    parser.add_argument(
+        "--out", default=None, help="JSON path (PNG beside it for the table)"
+    )
+    args = parser.parse_args(argv)
+    return compare(args) if args.section == "compare" else table(args)
 
 
 if __name__ == "__main__":

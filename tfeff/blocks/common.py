@@ -149,7 +149,7 @@ LAYER_NAME_PATTERN = re.compile(
     r"^(stem|head\d*|top\d*|stage\d+_block\d+)"
     r"(_ghost[12]|_down|_esp\d+|_dice)?(_branch\d+)?"
     r"_(" + "|".join(sorted(LAYER_PARTS, key=len, reverse=True)) + r")"
-    r"(\d+)?(_g\d+|_split|_concat)?$"
+    r"(\d+)?(_g\d+|_split|_concat)?(_pad|_sum|_t\d+_\d+(_crop)?)?$"
 )
 
 
@@ -204,15 +204,37 @@ def conv(x, filters, kernel_size, *, name, strides=1, groups=1, use_bias=False):
     return keras.layers.Concatenate(name=f"{name}_concat")(outputs)
 
 
-def depthwise_conv(x, kernel_size, *, name, strides=1, dilation_rate=1):
-    """Depthwise conv; a kernel list makes a MixConv (split → dw convs → concat).
+# TFLite's fast depthwise kernels (XNNPACK) take up to 25 taps (5x5, 3x7,
+# 2x9, ...); larger kernels fall to a generic path about 13x slower per MAC
+# (benchmarks/RESULTS.md).
+MAX_FAST_DEPTHWISE_TAPS = 25
+MAX_FAST_DEPTHWISE_KERNEL = 5
 
-    Args:
-        kernel_size: int or tuple of int.
+
+def _cuts(size, step):
+    return [(start, min(size, start + step)) for start in range(0, size, step)]
+
+
+def depthwise_tiles(kernel):
+    """Rectangles (rows, cols) partitioning a k x k kernel into fast tiles.
+
+    Either full-width row strips of <= 25 taps or a grid of <= 5x5 tiles,
+    whichever needs fewer (k=7: 3 strips; k=9: 4 tiles; k=11: 6 strips).
     """
-    kernels = kernel_size if isinstance(kernel_size, tuple) else (kernel_size,)
+    strips = [
+        (rows, (0, kernel))
+        for rows in _cuts(kernel, MAX_FAST_DEPTHWISE_TAPS // kernel)
+    ]
+    grid = [
+        (rows, cols)
+        for rows in _cuts(kernel, MAX_FAST_DEPTHWISE_KERNEL)
+        for cols in _cuts(kernel, MAX_FAST_DEPTHWISE_KERNEL)
+    ]
+    return strips if len(strips) <= len(grid) else grid
 
-    def one(tensor, kernel, layer_name):
+
+def _depthwise(x, kernel, *, name, strides=1, dilation_rate=1):
+    if kernel <= MAX_FAST_DEPTHWISE_KERNEL or dilation_rate != 1:
         return keras.layers.DepthwiseConv2D(
             kernel,
             strides=strides,
@@ -220,15 +242,62 @@ def depthwise_conv(x, kernel_size, *, name, strides=1, dilation_rate=1):
             padding="same",
             use_bias=False,
             depthwise_initializer=CONV_KERNEL_INITIALIZER,
-            name=layer_name,
-        )(tensor)
+            name=name,
+        )(x)
+    # A k x k depthwise conv as a sum of <= 5x5 tiles that partition its
+    # kernel: same parameters, same MACs, and TFLite runs every tile on its
+    # fast path. Each tile convolves a crop of the once-padded input. The
+    # padding is symmetric ((k - 1) / 2 per side) so the structure does not
+    # depend on the input's parity; at stride 1 that equals "same".
+    pad = (kernel - 1) // 2
+    padded = keras.layers.ZeroPadding2D(pad, name=f"{name}_pad")(x)
+    outputs = []
+    for (r0, r1), (c0, c1) in depthwise_tiles(kernel):
+        tile = f"{name}_t{r0}_{c0}"  # Named by the tile's kernel offset.
+        crop = keras.layers.Cropping2D(
+            ((r0, kernel - r1), (c0, kernel - c1)), name=f"{tile}_crop"
+        )(padded)
+        outputs.append(
+            keras.layers.DepthwiseConv2D(
+                (r1 - r0, c1 - c0),
+                strides=strides,
+                padding="valid",
+                use_bias=False,
+                depthwise_initializer=CONV_KERNEL_INITIALIZER,
+                name=tile,
+            )(crop)
+        )
+    return keras.layers.Add(name=f"{name}_sum")(outputs)
 
+
+def depthwise_conv(x, kernel_size, *, name, strides=1, dilation_rate=1):
+    """Depthwise conv; a kernel list makes a MixConv (split → dw convs → concat).
+
+    Kernels above 5x5 are emitted as a sum of <= 5x5 tiles (see
+    `_depthwise`), which TFLite runs several times faster.
+
+    Args:
+        kernel_size: int or tuple of int.
+    """
+    kernels = kernel_size if isinstance(kernel_size, tuple) else (kernel_size,)
     if len(kernels) == 1:
-        return one(x, kernels[0], name)
+        return _depthwise(
+            x,
+            kernels[0],
+            strides=strides,
+            dilation_rate=dilation_rate,
+            name=name,
+        )
     splits = split_channels(x.shape[-1], len(kernels))
     parts = ChannelSplit(splits, name=f"{name}_split")(x)
     outputs = [
-        one(part, kernel, f"{name}_g{index + 1}")
+        _depthwise(
+            part,
+            kernel,
+            strides=strides,
+            dilation_rate=dilation_rate,
+            name=f"{name}_g{index + 1}",
+        )
         for index, (part, kernel) in enumerate(zip(parts, kernels))
     ]
     return keras.layers.Concatenate(name=f"{name}_concat")(outputs)
