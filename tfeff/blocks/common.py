@@ -303,6 +303,23 @@ def depthwise_conv(x, kernel_size, *, name, strides=1, dilation_rate=1):
     return keras.layers.Concatenate(name=f"{name}_concat")(outputs)
 
 
+def pooled_image(image, output_stride, name):
+    """The input image average-pooled (3x3, stride 2) log2(stride) times.
+
+    ESPNet and ESPNetv2 feed the image to later stages this way; the
+    reference pools "until the width matches", which with "same" padding is
+    log2(stride) halvings.
+    """
+    halvings = 0
+    while 2**halvings < output_stride:
+        halvings += 1
+    for level in range(1, halvings + 1):
+        image = keras.layers.AveragePooling2D(
+            3, strides=2, padding="same", name=f"{name}_reinf_pool{level}"
+        )(image)
+    return image
+
+
 def drop_path(x, rate, name):
     """Stochastic depth: drops the whole residual branch per sample."""
     if rate <= 0:

@@ -17,6 +17,7 @@ import keras
 from tfeff.blocks.common import activation_layer
 from tfeff.blocks.common import batch_norm
 from tfeff.blocks.common import conv
+from tfeff.blocks.common import pooled_image
 from tfeff.blocks.registry import register_block
 from tfeff.spec.structure import eesp_branch_filters
 from tfeff.spec.structure import eesp_dilations
@@ -74,19 +75,16 @@ def eesp(x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None):
     return activation_layer(y, spec.activation, f"{name}_out_act")
 
 
-def _image_pools(image, features, output_stride):
-    if output_stride is None:
-        if image.shape[2] is None or features.shape[2] is None:
-            raise ValueError(
-                "The strided EESP's input reinforcement needs static spatial "
-                "sizes (or output_stride). Received: image shape "
-                f"{image.shape}, feature shape {features.shape}"
-            )
-        output_stride = -(-image.shape[2] // features.shape[2])
-    pools = 0
-    while 2**pools < output_stride:
-        pools += 1
-    return pools
+def _output_stride(image, features, output_stride):
+    if output_stride is not None:
+        return output_stride
+    if image.shape[2] is None or features.shape[2] is None:
+        raise ValueError(
+            "The strided EESP's input reinforcement needs static spatial "
+            "sizes (or output_stride). Received: image shape "
+            f"{image.shape}, feature shape {features.shape}"
+        )
+    return -(-image.shape[2] // features.shape[2])
 
 
 @register_block("eespdown")
@@ -119,13 +117,9 @@ def strided_eesp(
     )
     y = keras.layers.Concatenate(name=f"{name}_pool_concat")([pooled, inner])
     if spec.reinforce and image is not None:
-        reinf = image
-        for level in range(1, _image_pools(image, y, output_stride) + 1):
-            # The reference pools "until the width matches"; with "same"
-            # padding that is log2(stride) halvings.
-            reinf = keras.layers.AveragePooling2D(
-                3, strides=2, padding="same", name=f"{name}_reinf_pool{level}"
-            )(reinf)
+        reinf = pooled_image(
+            image, _output_stride(image, y, output_stride), name
+        )
         channels = image.shape[-1]
         reinf = conv(reinf, channels, 3, name=f"{name}_reinf_conv")
         reinf = batch_norm(reinf, f"{name}_reinf_bn")

@@ -17,6 +17,7 @@ import keras
 from tfeff.blocks.common import activation_layer
 from tfeff.blocks.common import batch_norm
 from tfeff.blocks.common import conv
+from tfeff.blocks.common import pooled_image
 from tfeff.blocks.registry import register_block
 from tfeff.spec.structure import ESP_DILATIONS
 from tfeff.spec.structure import esp_branch_filters
@@ -66,21 +67,6 @@ def esp_module(
     return activation_layer(y, activation, f"{name}_act")
 
 
-def _pooled_image(image, times, name):
-    for level in range(1, times + 1):
-        image = keras.layers.AveragePooling2D(
-            3, strides=2, padding="same", name=f"{name}_reinf_pool{level}"
-        )(image)
-    return image
-
-
-def _pools(output_stride):
-    pools = 0
-    while 2**pools < output_stride:
-        pools += 1
-    return pools
-
-
 @register_block("imgcat")
 def image_concat(
     x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
@@ -89,7 +75,7 @@ def image_concat(
     del drop_path_rate  # Not used by this kind.
     if image is None or output_stride is None:
         raise ValueError("imgcat needs the input image and the output stride.")
-    pooled = _pooled_image(image, _pools(output_stride), name)
+    pooled = pooled_image(image, output_stride, name)
     y = keras.layers.Concatenate(name=f"{name}_concat")([x, pooled])
     y = batch_norm(y, f"{name}_bn")
     return activation_layer(y, spec.activation, f"{name}_act")
@@ -127,7 +113,7 @@ def esp_stage(
             raise ValueError(
                 "espstage_img needs the input image and the output stride."
             )
-        parts = [y, down, _pooled_image(image, _pools(output_stride), name)]
+        parts = [y, down, pooled_image(image, output_stride, name)]
     else:
         parts = [down, y]
     y = keras.layers.Concatenate(name=f"{name}_concat")(parts)

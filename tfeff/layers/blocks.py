@@ -92,6 +92,16 @@ class _BuilderLayer(keras.layers.Layer):
             self.build(input_shape)
         return self.graph.compute_output_shape(input_shape)
 
+    # Each subclass lists its constructor arguments; they are the config.
+    _config_fields = ()
+
+    def get_config(self):
+        config = super().get_config()
+        for field in self._config_fields:
+            value = getattr(self, field)
+            config[field] = list(value) if isinstance(value, tuple) else value
+        return config
+
 
 @keras.saving.register_keras_serializable(package="tfeff")
 class MBConv(_BuilderLayer):
@@ -166,23 +176,18 @@ class MBConv(_BuilderLayer):
             inputs, spec, name=self.name, drop_path_rate=self.drop_path_rate
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "kernel_size": list(self.kernel_size),
-                "strides": self.strides,
-                "expand_ratio": self.expand_ratio,
-                "se_ratio": self.se_ratio,
-                "activation": self.activation,
-                "skip": self.skip,
-                "expand_groups": self.expand_groups,
-                "project_groups": self.project_groups,
-                "drop_path_rate": self.drop_path_rate,
-            }
-        )
-        return config
+    _config_fields = (
+        "filters",
+        "kernel_size",
+        "strides",
+        "expand_ratio",
+        "se_ratio",
+        "activation",
+        "skip",
+        "expand_groups",
+        "project_groups",
+        "drop_path_rate",
+    )
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -223,12 +228,7 @@ class MixConv(_BuilderLayer):
             name=f"{self.name}_dw_conv",
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"kernel_size": list(self.kernel_size), "strides": self.strides}
-        )
-        return config
+    _config_fields = ("kernel_size", "strides")
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -270,16 +270,7 @@ class SqueezeExcite(_BuilderLayer):
             name=self.name,
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "reduced_filters": self.reduced_filters,
-                "activation": self.activation,
-                "gate": self.gate,
-            }
-        )
-        return config
+    _config_fields = ("reduced_filters", "activation", "gate")
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -308,10 +299,7 @@ class GhostModule(_BuilderLayer):
             inputs, self.filters, activation=self.activation, name=self.name
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"filters": self.filters, "activation": self.activation})
-        return config
+    _config_fields = ("filters", "activation")
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -367,19 +355,14 @@ class GhostBottleneck(_BuilderLayer):
         )
         return get_block_builder("ghost")(inputs, spec, name=self.name)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "mid_filters": self.mid_filters,
-                "kernel_size": self.kernel_size,
-                "strides": self.strides,
-                "se_ratio": self.se_ratio,
-                "activation": self.activation,
-            }
-        )
-        return config
+    _config_fields = (
+        "filters",
+        "mid_filters",
+        "kernel_size",
+        "strides",
+        "se_ratio",
+        "activation",
+    )
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -425,16 +408,7 @@ class EESP(_BuilderLayer):
         )
         return get_block_builder("eesp")(inputs, spec, name=self.name)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "branches": self.branches,
-                "receptive_field": self.receptive_field,
-                "activation": self.activation,
-            }
-        )
-        return config
+    _config_fields = ("branches", "receptive_field", "activation")
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -499,17 +473,7 @@ class StridedEESP(_BuilderLayer):
             features, spec, name=self.name, image=image
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "branches": self.branches,
-                "receptive_field": self.receptive_field,
-                "activation": self.activation,
-            }
-        )
-        return config
+    _config_fields = ("filters", "branches", "receptive_field", "activation")
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -568,17 +532,7 @@ class ShuffleUnit(_BuilderLayer):
         )
         return get_block_builder("shuffle")(inputs, spec, name=self.name)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "kernel_size": self.kernel_size,
-                "strides": self.strides,
-                "activation": self.activation,
-            }
-        )
-        return config
+    _config_fields = ("filters", "kernel_size", "strides", "activation")
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -648,19 +602,14 @@ class IGCV3Block(_BuilderLayer):
         )
         return get_block_builder("igcv3")(inputs, spec, name=self.name)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "kernel_size": self.kernel_size,
-                "strides": self.strides,
-                "expand_ratio": self.expand_ratio,
-                "groups": self.groups,
-                "activation": self.activation,
-            }
-        )
-        return config
+    _config_fields = (
+        "filters",
+        "kernel_size",
+        "strides",
+        "expand_ratio",
+        "groups",
+        "activation",
+    )
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -712,16 +661,7 @@ class ESPModule(_BuilderLayer):
             name=self.name,
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "strides": self.strides,
-                "activation": self.activation,
-            }
-        )
-        return config
+    _config_fields = ("filters", "strides", "activation")
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -754,7 +694,4 @@ class DICE(_BuilderLayer):
             )
         return dice_unit(inputs, activation=self.activation, name=self.name)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"activation": self.activation})
-        return config
+    _config_fields = ("activation",)

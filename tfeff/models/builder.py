@@ -218,6 +218,19 @@ class _SpecModelMixin:
         self.pyramid_outputs = pyramid
         self._settings = settings
 
+    # Config = the constructor arguments (small and readable; the graph is
+    # rebuilt from the arch string on load).
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            **self._settings,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
 
 @keras.saving.register_keras_serializable(package="tfeff")
 class EfficientBackbone(_SpecModelMixin, keras.Model):
@@ -265,17 +278,6 @@ class EfficientBackbone(_SpecModelMixin, keras.Model):
         super().__init__(inputs=inputs, outputs=features, name=name, **kwargs)
         # === Config ===
         self._finish(spec, pyramid, settings)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            **self._settings,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -361,17 +363,6 @@ class ImageClassifier(_SpecModelMixin, keras.Model):
             classifier_activation=classifier_activation,
         )
         self._finish(spec, pyramid, settings)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            **self._settings,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def build_backbone(arch, **kwargs):

@@ -135,15 +135,10 @@ def _check_pretrained_args(
 ):
     if weights == "imagenet":
         from tfeff.weights.catalog import find_weights
+        from tfeff.weights.catalog import no_imagenet_weights_error
 
         if find_weights(name, include_top=include_top) is None:
-            raise ValueError(
-                f"No ImageNet weights are published for variant {name!r} "
-                "(tfeff fetches the official keras.applications files for "
-                "efficientnet_b0..b7). Train it, or load a checkpoint from a "
-                "path: weights='/path/to/model.keras' (or .weights.h5, a keras "
-                ".h5, a PyTorch .safetensors/.pth)."
-            )
+            raise no_imagenet_weights_error(name)
         if include_top and num_classes != 1000:
             raise ValueError(
                 "With weights='imagenet' and include_top=True, the classifier "

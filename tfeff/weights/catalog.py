@@ -133,6 +133,17 @@ def get_weights(key):
         ) from None
 
 
+def no_imagenet_weights_error(variant):
+    """The error for `weights="imagenet"` where none are published."""
+    return ValueError(
+        f"No ImageNet weights are published for variant {variant!r} "
+        "(tfeff fetches the official keras.applications files for "
+        "efficientnet_b0..b7). Train it, or load a checkpoint from a path: "
+        "weights='/path/to/model.keras' (or .weights.h5, a keras .h5, a "
+        "PyTorch .safetensors/.pth)."
+    )
+
+
 def find_weights(variant, *, include_top):
     """The ImageNet entry for `variant`, or None when there is none."""
     tag = "keras_in1k" if include_top else "keras_in1k_notop"

@@ -9,6 +9,7 @@ from tfeff.spec.notation import encode_arch
 from tfeff.weights import readers
 from tfeff.weights.catalog import PretrainedWeights
 from tfeff.weights.catalog import find_weights
+from tfeff.weights.catalog import no_imagenet_weights_error
 
 # Layers a file may hold that a headless model lacks.
 _CLASSIFIER_LAYERS = ("predictions",)
@@ -201,12 +202,6 @@ def load(model, weights, *, variant=None, cache_dir=None):
             else find_weights(variant, include_top=_has_classifier(model))
         )
         if entry is None:
-            raise ValueError(
-                f"No ImageNet weights are published for variant {variant!r} "
-                "(tfeff fetches the official keras.applications files for "
-                "efficientnet_b0..b7). Train it, or load a checkpoint from a "
-                "path: weights='/path/to/model.keras' (or .weights.h5, a "
-                "keras .h5, a PyTorch .safetensors/.pth)."
-            )
+            raise no_imagenet_weights_error(variant)
         return load_pretrained(model, entry, cache_dir=cache_dir)
     return load_file(model, weights)
