@@ -6,6 +6,8 @@ once. The weights live in the built-in Keras layers of that graph, named
 `{layer name}_{part}` like the layers of a tfeff model.
 """
 
+import dataclasses
+
 import keras
 
 from tfeff.spec.notation import ACTIVATION_NAMES
@@ -95,6 +97,14 @@ class _BuilderLayer(keras.layers.Layer):
     # Each subclass lists its constructor arguments; they are the config.
     _config_fields = ()
 
+    def _make_spec(self, spec_cls, **overrides):
+        """The block spec from this layer's arguments (same field names)."""
+        names = {field.name for field in dataclasses.fields(spec_cls)}
+        values = {
+            f: getattr(self, f) for f in self._config_fields if f in names
+        }
+        return spec_cls(**{**values, **overrides})
+
     def get_config(self):
         config = super().get_config()
         for field in self._config_fields:
@@ -161,17 +171,7 @@ class MBConv(_BuilderLayer):
     def _emit(self, inputs):
         from tfeff.blocks import get_block_builder
 
-        spec = MBConvSpec(
-            filters=self.filters,
-            kernel_size=self.kernel_size,
-            strides=self.strides,
-            expand_ratio=self.expand_ratio,
-            se_ratio=self.se_ratio,
-            activation=self.activation,
-            skip=self.skip,
-            expand_groups=self.expand_groups,
-            project_groups=self.project_groups,
-        )
+        spec = self._make_spec(MBConvSpec)
         return get_block_builder("mbconv")(
             inputs, spec, name=self.name, drop_path_rate=self.drop_path_rate
         )
@@ -345,14 +345,7 @@ class GhostBottleneck(_BuilderLayer):
     def _emit(self, inputs):
         from tfeff.blocks import get_block_builder
 
-        spec = GhostBottleneckSpec(
-            filters=self.filters,
-            mid_filters=self.mid_filters,
-            kernel_size=self.kernel_size,
-            strides=self.strides,
-            se_ratio=self.se_ratio,
-            activation=self.activation,
-        )
+        spec = self._make_spec(GhostBottleneckSpec)
         return get_block_builder("ghost")(inputs, spec, name=self.name)
 
     _config_fields = (
@@ -400,12 +393,7 @@ class EESP(_BuilderLayer):
                 f"EESP needs input channels divisible by branches: "
                 f"{channels} channels, branches={self.branches}."
             )
-        spec = EESPSpec(
-            filters=channels,
-            branches=self.branches,
-            receptive_field=self.receptive_field,
-            activation=self.activation,
-        )
+        spec = self._make_spec(EESPSpec, filters=channels)
         return get_block_builder("eesp")(inputs, spec, name=self.name)
 
     _config_fields = ("branches", "receptive_field", "activation")
@@ -462,13 +450,7 @@ class StridedEESP(_BuilderLayer):
                 f"branches. Received: filters={self.filters}, input channels="
                 f"{features.shape[-1]}, branches={self.branches}"
             )
-        spec = StridedEESPSpec(
-            filters=self.filters,
-            branches=self.branches,
-            receptive_field=self.receptive_field,
-            reinforce=image is not None,
-            activation=self.activation,
-        )
+        spec = self._make_spec(StridedEESPSpec, reinforce=image is not None)
         return get_block_builder("eespdown")(
             features, spec, name=self.name, image=image
         )
@@ -524,12 +506,7 @@ class ShuffleUnit(_BuilderLayer):
                 f"widens it. Received: filters={self.filters}, input "
                 f"channels={channels}, strides={self.strides}"
             )
-        spec = ShuffleUnitSpec(
-            filters=self.filters,
-            kernel_size=self.kernel_size,
-            strides=self.strides,
-            activation=self.activation,
-        )
+        spec = self._make_spec(ShuffleUnitSpec)
         return get_block_builder("shuffle")(inputs, spec, name=self.name)
 
     _config_fields = ("filters", "kernel_size", "strides", "activation")
@@ -592,14 +569,7 @@ class IGCV3Block(_BuilderLayer):
                 f"({channels}), expanded ({mid}) and output ({self.filters}) "
                 "channels."
             )
-        spec = IGCV3Spec(
-            filters=self.filters,
-            kernel_size=self.kernel_size,
-            strides=self.strides,
-            expand_ratio=self.expand_ratio,
-            groups=self.groups,
-            activation=self.activation,
-        )
+        spec = self._make_spec(IGCV3Spec)
         return get_block_builder("igcv3")(inputs, spec, name=self.name)
 
     _config_fields = (

@@ -384,12 +384,9 @@ def _block_cost(spec, cin, hw, image_channels):
 
 def _resolve(arch, input_size, num_classes):
     """Variant name → (spec, default size, default classes); else passthrough."""
-    if (
-        isinstance(arch, str)
-        and "_" in arch
-        and "|" not in arch
-        and not arch.startswith("stem")
-    ):
+    # An arch string always starts with a stem token; any other string
+    # names a registered variant.
+    if isinstance(arch, str) and not arch.lstrip().startswith("stem"):
         from tfeff.models.registry import get_variant
 
         variant = get_variant(arch)

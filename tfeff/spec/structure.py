@@ -10,8 +10,12 @@ import math
 
 from tfeff.spec.notation import ConvBnActSpec
 from tfeff.spec.notation import EESPSpec
+from tfeff.spec.notation import ESPStageSpec
 from tfeff.spec.notation import GhostBottleneckSpec
+from tfeff.spec.notation import ImageConcatSpec
 from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.notation import ShuffleDICESpec
+from tfeff.spec.notation import StridedDICESpec
 from tfeff.spec.notation import StridedEESPSpec
 from tfeff.spec.notation import as_arch_spec
 from tfeff.spec.scaling import round_channels
@@ -70,7 +74,7 @@ def expand_blocks(spec, in_channels=3):
         repeats = getattr(block, "repeats", 1)
         for index in range(repeats):
             single = block
-            if type(block).__name__ == "ESPStageSpec":
+            if isinstance(block, ESPStageSpec):
                 # A composite stage: its repeats are inside one block.
                 add(f"stage{stage}_block1", block, stage)
                 break
@@ -88,12 +92,11 @@ def expand_blocks(spec, in_channels=3):
 def output_channels(spec, in_channels, image_channels=3):
     """Channels a block outputs: its `filters`, its input for a pool, or the
     concatenated widths of the ESPNet kinds."""
-    kind = type(spec).__name__
-    if kind == "ImageConcatSpec":
+    if isinstance(spec, ImageConcatSpec):
         return in_channels + image_channels
-    if kind == "ESPStageSpec":
+    if isinstance(spec, ESPStageSpec):
         return 2 * spec.filters + (image_channels if spec.image else 0)
-    if kind == "StridedDICESpec":
+    if isinstance(spec, StridedDICESpec):
         return 2 * in_channels
     return getattr(spec, "filters", in_channels)
 
@@ -117,7 +120,7 @@ def shuffle_dice_split(in_channels, filters):
 def needs_static_size(spec):
     """Whether the network is built for one input size (DiCENet's DICE)."""
     return any(
-        type(block).__name__ in ("StridedDICESpec", "ShuffleDICESpec")
+        isinstance(block, (StridedDICESpec, ShuffleDICESpec))
         for block in spec.blocks
     )
 
