@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 from tfeff import applications  # noqa: E402
 from tfeff import layers  # noqa: E402
 from tfeff import profile  # noqa: E402
+from tfeff import quantize  # noqa: E402
 from tfeff import weights  # noqa: E402
 from tfeff.models import build_backbone  # noqa: E402
 from tfeff.models import build_image_classifier  # noqa: E402
@@ -35,6 +36,7 @@ __all__ = [
     "layers",
     "list_variants",
     "profile",
+    "quantize",
     "scale_arch",
     "weights",
 ]

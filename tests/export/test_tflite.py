@@ -1,0 +1,149 @@
+"""to_tflite / verify / to_edgetpu on small variants of the families."""
+
+import collections
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import tfeff
+from tests.quantize.test_qat import _smooth_images
+from tfeff.export import read_metadata
+from tfeff.export import to_edgetpu
+from tfeff.export import to_tflite
+from tfeff.export import verify
+from tfeff.quantize import quantize_aware
+
+pytest.importorskip("ai_edge_litert")
+from ai_edge_litert.interpreter import Interpreter  # noqa: E402
+
+WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+
+
+def _model(name):
+    keras.utils.set_random_seed(0)
+    return tfeff.create_model(name, input_shape=(64, 64, 3), num_classes=5)
+
+
+def _ops(path):
+    interpreter = Interpreter(model_path=str(path))
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    return interpreter._get_ops_details(), tensors
+
+
+def assert_fully_int8(path, io_float=True):
+    ops, tensors = _ops(path)
+    names = collections.Counter(op["op_name"] for op in ops)
+    assert not any("FLEX" in n or "CUSTOM" in n for n in names), names
+    for op in ops:
+        if op["op_name"] in WEIGHTED:
+            assert tensors[op["inputs"][1]]["dtype"] == np.int8, op
+        float_out = [
+            tensors[i]["name"]
+            for i in op["outputs"]
+            if tensors[i]["dtype"] == np.float32
+        ]
+        if float_out:
+            assert io_float and op["op_name"] == "DEQUANTIZE", (op, float_out)
+    if io_float:
+        assert names["QUANTIZE"] >= 1 and names["DEQUANTIZE"] == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "test_efficientnet",  # MBConv + SE, swish
+        "test_efficientnet_lite",  # ReLU6, no SE
+        "test_mobile_blocks",  # Ghost, shuffle, IGCV3
+        "test_all_blocks",  # MixConv tiles, EESP, hard-swish, PReLU
+    ],
+)
+def test_qat_model_exports_fully_int8_and_matches_keras(name, tmp_path):
+    images = _smooth_images(8)
+    qat = quantize_aware(_model(name), images)
+    path = to_tflite(qat, tmp_path / "m.tflite", mode="int8")
+    assert_fully_int8(path)
+    # The int8 kernels compute what the fake-quant graph simulates: outputs
+    # agree to a few int8 steps of the softmax (1/256).
+    report = verify(path, qat, images)
+    assert report["max_abs_diff"] <= 8 / 256
+    assert report["top1_agreement"] >= 0.875
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".partial")]
+
+
+def test_int8_io_and_metadata(tmp_path):
+    model = _model("test_efficientnet_lite")
+    qat = quantize_aware(model, _smooth_images(4))
+    path = to_tflite(qat, tmp_path / "m.tflite", mode="int8", io_dtype="int8")
+    assert_fully_int8(path, io_float=False)
+    interpreter = Interpreter(model_path=path)
+    assert interpreter.get_input_details()[0]["dtype"] == np.int8
+    assert list(interpreter.get_input_details()[0]["shape"]) == [1, 64, 64, 3]
+    metadata = read_metadata(path)
+    assert tfeff.decode_arch(metadata["arch"]) == model.arch
+    assert metadata["mean"] == model.get_config()["mean"]
+    assert metadata["mode"] == "int8" and metadata["quantization_aware"]
+    assert metadata["input_shape"] == [64, 64, 3]
+
+
+@pytest.mark.parametrize("mode", ["float32", "float16", "dynamic"])
+def test_float_modes(mode, tmp_path):
+    model = _model("test_efficientnet")
+    images = _smooth_images(4)
+    path = to_tflite(model, tmp_path / f"{mode}.tflite", mode=mode)
+    report = verify(path, model, images)
+    tolerance = {"float32": 1e-5, "float16": 1e-2, "dynamic": 5e-2}[mode]
+    assert report["max_abs_diff"] < tolerance
+    ops, tensors = _ops(path)
+    assert all("FLEX" not in op["op_name"] for op in ops)
+
+
+def test_post_training_int8_needs_data_and_works_with_it(tmp_path):
+    model = _model("test_efficientnet_lite")
+    images = _smooth_images(8)
+    with pytest.raises(ValueError, match="representative_data"):
+        to_tflite(model, tmp_path / "x.tflite", mode="int8")
+    path = to_tflite(
+        model,
+        tmp_path / "ptq.tflite",
+        mode="int8",
+        representative_data=lambda: iter([images[:4], images[4:]]),
+    )
+    assert_fully_int8(path)
+    assert verify(path, model, images)["top1_agreement"] >= 0.75
+
+
+def test_bad_arguments(tmp_path):
+    model = _model("test_efficientnet")
+    with pytest.raises(ValueError, match="mode"):
+        to_tflite(model, tmp_path / "x.tflite", mode="int4")
+    with pytest.raises(ValueError, match="io_dtype"):
+        to_tflite(model, tmp_path / "x.tflite", io_dtype="int8")
+    with pytest.raises(TypeError, match="path"):
+        to_tflite(model, 3)
+    free = tfeff.create_model("test_efficientnet", input_shape=(None, None, 3))
+    with pytest.raises(ValueError, match="static input size"):
+        to_tflite(free, tmp_path / "x.tflite")
+    assert not os.listdir(tmp_path)
+
+
+def test_edgetpu_report_lite_maps_every_op(tmp_path):
+    qat = quantize_aware(_model("test_efficientnet_lite"), _smooth_images(4))
+    report = to_edgetpu(qat, tmp_path)
+    assert report.all_mapped, report.table()
+    for name in (
+        "model_int8.tflite",
+        "edgetpu_report.json",
+        "edgetpu_report.txt",
+    ):
+        assert (tmp_path / name).exists()
+
+
+def test_edgetpu_report_explains_cpu_ops(tmp_path):
+    qat = quantize_aware(_model("test_all_blocks"), _smooth_images(4))
+    report = to_edgetpu(qat, tmp_path)
+    assert not report.all_mapped
+    reasons = {op.op: op.reason for op in report.ops if not op.mapped}
+    assert "HardSwish" in reasons["HARD_SWISH"]
+    assert any("More than one subgraph" in r for r in reasons.values())

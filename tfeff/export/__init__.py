@@ -1,0 +1,22 @@
+"""Export to TFLite (float32, float16, dynamic, int8) and the EdgeTPU.
+
+TensorFlow-only code; the models themselves stay backend-agnostic.
+"""
+
+from tfeff.export.edgetpu import EdgeTPUReport
+from tfeff.export.edgetpu import analyze as edgetpu_analyze
+from tfeff.export.edgetpu import to_edgetpu
+from tfeff.export.tflite import TFLiteRunner
+from tfeff.export.tflite import read_metadata
+from tfeff.export.tflite import to_tflite
+from tfeff.export.tflite import verify
+
+__all__ = [
+    "EdgeTPUReport",
+    "TFLiteRunner",
+    "edgetpu_analyze",
+    "read_metadata",
+    "to_edgetpu",
+    "to_tflite",
+    "verify",
+]
