@@ -16,6 +16,8 @@ from tfeff.spec import validate_arch
         ("stem_k3_s2_c30 | eesp_r1_c30_b4", "branches=4 must divide"),
         ("stem_k3_s2_c32 | eesp_r1_c64_b4", "keeps its width"),
         ("stem_k3_s2_c32 | eespdown_c32_b4", "widens its input"),
+        # 4 new channels = 1 per branch, which a 4-group reduce cannot split.
+        ("stem_k3_s2_c16 | eespdown_c20_b4", "divide the branch width 1"),
         (
             "stem_k3_s2_c32 | convbnact_k3_c16_dw",
             "depthwise conv keeps its width",

@@ -191,6 +191,15 @@ def validate_arch(spec, *, in_channels=3):
                 f"branches={s.branches} must divide the input "
                 f"({block.in_channels}) and EESP output ({inner}) channels",
             )
+            # The reduce 1x1 is grouped by `branches` (the reference's
+            # CBR(nIn, n, 1, groups=k) with n = nOut / k), so each branch's
+            # width must split into `branches` groups as well.
+            check(
+                _positive(s.branches)
+                and (inner // s.branches) % s.branches == 0,
+                f"branches={s.branches} must divide the branch width "
+                f"{inner // max(s.branches, 1)} (the grouped reduce conv)",
+            )
             check(
                 _positive(s.receptive_field) and s.receptive_field >= 3,
                 f"receptive_field must be >= 3, got {s.receptive_field}",

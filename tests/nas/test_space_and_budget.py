@@ -1,0 +1,79 @@
+"""The search space decodes to valid archs; the budget is never exceeded."""
+
+import random
+
+import pytest
+
+import tfeff
+from tfeff.nas import BudgetExceededError
+from tfeff.nas import SearchSpace
+from tfeff.nas import baseline_values
+from tfeff.nas import check_budget
+from tfeff.nas import sample_within_budget
+from tfeff.profile.budget import parse_budget
+
+
+def test_every_proposed_candidate_respects_the_budget():
+    space = SearchSpace(resolution=224, num_classes=10)
+    budget = parse_budget("0.2GFLOPs")
+    rng = random.Random(0)
+    kinds = set()
+    for _ in range(60):
+        candidate = sample_within_budget(space, rng, budget)
+        assert candidate.macs <= budget
+        # The recorded cost is the arch string's cost at the resolution.
+        report = tfeff.estimate_cost(candidate.arch, 224, num_classes=10)
+        assert (
+            report.macs == candidate.macs and report.params == candidate.params
+        )
+        kinds.update(row["kind"] for row in space.describe(candidate.values))
+    assert kinds == {"mbconv", "mixconv", "ghost", "eesp"}
+
+
+def test_same_seed_same_candidates():
+    space = SearchSpace(resolution=128)
+    first = [
+        sample_within_budget(space, random.Random(7), 10**9).arch
+        for _ in range(3)
+    ]
+    rng_a, rng_b = random.Random(3), random.Random(3)
+    a = [sample_within_budget(space, rng_a, 10**9).arch for _ in range(5)]
+    b = [sample_within_budget(space, rng_b, 10**9).arch for _ in range(5)]
+    assert a == b and len(set(first)) == 1
+
+
+def test_b0_style_baseline_costs_like_b0():
+    space = SearchSpace(kinds=("mbconv",), resolution=224, num_classes=1000)
+    values = baseline_values(space, "mbconv")
+    # The skeleton with B0's choices is EfficientNet-B0: 385.8M MACs for
+    # 1000 classes (tests/profile pins it against the reference count).
+    assert (
+        space.cost(values).macs == tfeff.estimate_cost("efficientnet_b0").macs
+    )
+
+
+@pytest.mark.parametrize("kind", ["mbconv", "mixconv", "ghost", "eesp"])
+def test_each_kind_builds_and_matches_its_cost(kind):
+    space = SearchSpace(kinds=(kind,), resolution=64, num_classes=10)
+    values = sample_within_budget(space, random.Random(1), 10**9).values
+    model = tfeff.build_image_classifier(
+        space.arch(values), num_classes=10, input_shape=(64, 64, 3)
+    )
+    trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+    assert trainable == space.cost(values).params
+
+
+def test_impossible_budget_is_a_clear_error_before_any_work():
+    space = SearchSpace(resolution=224)
+    with pytest.raises(BudgetExceededError, match="cheapest costs"):
+        check_budget(space, parse_budget("1M"))
+    check_budget(space, parse_budget("0.4GFLOPs"))
+
+
+def test_bad_space_arguments():
+    with pytest.raises(ValueError, match="kinds"):
+        SearchSpace(kinds=("resnet",))
+    with pytest.raises(ValueError, match="resolution"):
+        SearchSpace(resolution=8)
+    with pytest.raises(ValueError, match="skeleton"):
+        SearchSpace(skeleton="vgg")

@@ -1,0 +1,24 @@
+"""Architecture search: the space, the budget and the sampler.
+
+Candidates are arch strings costed with `estimate_cost` at the deployment
+resolution before anything is built; over-budget candidates are redrawn,
+never trained.
+"""
+
+from tfeff.nas.budget import BudgetExceededError
+from tfeff.nas.budget import Candidate
+from tfeff.nas.budget import check_budget
+from tfeff.nas.budget import sample_within_budget
+from tfeff.nas.space import KINDS
+from tfeff.nas.space import SearchSpace
+from tfeff.nas.space import baseline_values
+
+__all__ = [
+    "KINDS",
+    "BudgetExceededError",
+    "Candidate",
+    "SearchSpace",
+    "baseline_values",
+    "check_budget",
+    "sample_within_budget",
+]

@@ -1,0 +1,99 @@
+"""Budgeted sampling: candidates over the MACs budget are never proposed.
+
+The budget is a hard constraint checked analytically before anything is
+built (OFA style; ../shared/reference/deployment.md §4.1): the sampler
+redraws until a valid candidate fits, instead of handing keras-tuner a
+trial to fail (failed trials abort a search after a few in a row, §4.2).
+"""
+
+from dataclasses import dataclass
+
+from tfeff.profile.budget import format_macs
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sampled architecture with its cost."""
+
+    values: dict
+    arch: str
+    params: int
+    macs: int
+
+
+def smallest_candidate(space):
+    """The cheapest corner of the space (fewest repeats, narrowest, ...)."""
+    values = {}
+    for name, options in space.choices().items():
+        if name.endswith("_kind"):
+            continue
+        values[name] = min(options)
+    best = None
+    for kind in space.kinds:
+        trial = dict(values)
+        trial.update(
+            {name: kind for name in space.choices() if name.endswith("_kind")}
+        )
+        try:
+            macs = space.cost(trial).macs
+        except ValueError:
+            continue
+        if best is None or macs < best[1]:
+            best = (trial, macs)
+    return best
+
+
+class BudgetExceededError(ValueError):
+    """No candidate of the space fits the budget."""
+
+
+def check_budget(space, budget_macs):
+    """Raises `BudgetExceededError` before any work if nothing can fit."""
+    if not isinstance(budget_macs, int) or budget_macs <= 0:
+        raise ValueError(
+            f"`budget_macs` must be a positive int. Received: {budget_macs!r}"
+        )
+    smallest = smallest_candidate(space)
+    if smallest is None or smallest[1] > budget_macs:
+        cheapest = (
+            "none is valid" if smallest is None else format_macs(smallest[1])
+        )
+        raise BudgetExceededError(
+            f"No candidate of the space fits a budget of {format_macs(budget_macs)} "
+            f"at resolution {space.resolution}: the "
+            f"cheapest costs {cheapest}. Raise --budget or lower --resolution."
+        )
+
+
+def sample_within_budget(
+    space, rng, budget_macs, *, propose=None, max_draws=2000
+):
+    """Draws candidates until a valid one costs at most `budget_macs`.
+
+    Args:
+        space: `SearchSpace`.
+        rng: `random.Random`; the same seed gives the same sequence.
+        budget_macs: int. MACs (multiply-adds) at `space.resolution`.
+        propose: optional callable `rng -> values` (e.g. a mutation of a
+            parent); defaults to `space.sample`.
+        max_draws: int. Draws before giving up.
+
+    Returns:
+        `Candidate`.
+
+    Raises:
+        BudgetExceededError: nothing within `max_draws` fits.
+    """
+    propose = propose or space.sample
+    for _ in range(max_draws):
+        values = propose(rng)
+        try:
+            cost = space.cost(values)
+        except ValueError:
+            continue  # An invalid combination (e.g. an EESP that cannot widen).
+        if cost.macs <= budget_macs:
+            return Candidate(values, space.arch(values), cost.params, cost.macs)
+    raise BudgetExceededError(
+        f"No valid candidate within {format_macs(budget_macs)} "
+        f"in {max_draws} draws."
+    )
