@@ -187,8 +187,8 @@ register_variant(
     family="test",
     arch=(
         "stem_k3_s2_c16_nre | ghost_r1_k3_s1_m16_c16"
-        " | mbconv_r1_k3.5_a1.1_p1.1_s2_e3_c24_se0.5 | eespdown_c48_b4_rf9"
-        " | eesp_r1_c48_b4_rf7 | ghost_r1_k5_s2_m96_c64_se0.25"
+        " | mbconv_r1_k3.5_a1.1_p1.1_s2_e3_c32_se0.5 | eespdown_c64_b4_rf9"
+        " | eesp_r1_c64_b4_rf7 | ghost_r1_k5_s2_m96_c64_se0.25"
         " | mbconv_r1_k3.5.7_s2_e3_c80_se0.25_nhs | head_k1_c128"
     ),
     scaling=CompoundScaling(1.0, 1.0, 64),
