@@ -16,7 +16,8 @@ Per stage the choices are:
 - `expand`: expansion ratio 3 or 6 (Ghost: hidden width = ratio x width);
 - `se`: squeeze-excite ratio 0 or 0.25 (not on EESP);
 - `repeats`: the base repeats + {-1, 0, +1} (at least 1);
-- `width`: the base width x {0.75, 1.0, 1.25}, rounded to a multiple of 8.
+- `width`: the base width x {0.75, 1.0, 1.25}, rounded to a multiple of 8
+  (EESP: of 16, so its grouped reduce divides evenly).
 """
 
 from dataclasses import dataclass
@@ -90,6 +91,7 @@ class SearchSpace:
 
     Example:
 
+    >>> import random
     >>> space = SearchSpace(kinds=("mbconv",), resolution=224, num_classes=10)
     >>> values = space.sample(random.Random(0))
     >>> space.arch(values).startswith("stem_k3_s2_c32")
@@ -159,6 +161,14 @@ class SearchSpace:
         return child
 
     # --- decoding ----------------------------------------------------------
+    @staticmethod
+    def _stage_filters(stage, kind, multiplier):
+        # EESP's grouped 1x1 reduce takes filters / 4 channels in 4 groups,
+        # so its widths are multiples of 16 (ESPNetv2's `CBR(nIn, n, 1,
+        # groups=k)` needs n % k == 0; ../shared/reference/architectures.md).
+        divisor = 16 if kind == "eesp" else 8
+        return round_channels(stage.filters, multiplier, divisor=divisor)
+
     def _stage_tokens(self, index, stage, values, in_channels):
         prefix = f"stage{index}"
         kind = values[f"{prefix}_kind"]
@@ -166,7 +176,7 @@ class SearchSpace:
         expand = values[f"{prefix}_expand"]
         se = values[f"{prefix}_se"]
         repeats = int(values[f"{prefix}_repeats"])
-        filters = round_channels(stage.filters, values[f"{prefix}_width"])
+        filters = self._stage_filters(stage, kind, values[f"{prefix}_width"])
         se_token = f"_se{_format_ratio(se)}" if se else ""
         s = stage.strides
         if kind == "mbconv":
@@ -186,7 +196,11 @@ class SearchSpace:
         # EESP: 4 branches, receptive field kernel + 2 (5, 7, 9).
         rf = kernel + 2
         if s == 2:
-            tokens = [f"eespdown_c{filters}_b4_rf{rf}_noreinf"]
+            # The strided EESP's grouped reduce splits (filters - in) / b
+            # channels into b groups; with an input width that is 8 mod 16,
+            # only 2 branches divide it.
+            branches = 4 if (filters - in_channels) % 16 == 0 else 2
+            tokens = [f"eespdown_c{filters}_b{branches}_rf{rf}_noreinf"]
             if repeats > 1:
                 tokens.append(f"eesp_r{repeats - 1}_c{filters}_b4_rf{rf}")
             return tokens, filters
@@ -237,8 +251,10 @@ class SearchSpace:
                     "expand": values[f"{prefix}_expand"],
                     "se": values[f"{prefix}_se"],
                     "repeats": values[f"{prefix}_repeats"],
-                    "filters": round_channels(
-                        stage.filters, values[f"{prefix}_width"]
+                    "filters": self._stage_filters(
+                        stage,
+                        values[f"{prefix}_kind"],
+                        values[f"{prefix}_width"],
                     ),
                     "strides": stage.strides,
                 }
