@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tfeff.export.tflite import atomic_write_bytes
 from tfeff.export.tflite import to_tflite
+from tfeff.files import atomic_write_bytes
 
 # Coral's supported-op table plus later additions (compiler 2.0-16);
 # deployment.md §2.2. PRELU: Coral staff suggest it maps; verify on device.

@@ -8,11 +8,11 @@ them fails to convert here rather than on a phone.
 
 import json
 import os
-import tempfile
 
 import numpy as np
 
 import tfeff
+from tfeff.files import atomic_write_bytes
 
 MODES = ("float32", "float16", "dynamic", "int8")
 IO_DTYPES = ("float32", "int8", "uint8")
@@ -41,21 +41,6 @@ def model_settings(model):
         "std": settings.get("std"),
         "input_range": [0, 255] if settings.get("mean") else None,
     }
-
-
-def atomic_write_bytes(path, data):
-    """Writes `data` to a temporary file beside `path`, then renames it."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, suffix=".partial")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
 
 
 def _static_input_shape(model, batch_size):

@@ -6,6 +6,7 @@ redraws until a valid candidate fits, instead of handing keras-tuner a
 trial to fail (failed trials abort a search after a few in a row, §4.2).
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 from tfeff.profile.budget import format_macs
@@ -19,6 +20,7 @@ class Candidate:
     arch: str
     params: int
     macs: int
+    extras: dict = dataclasses.field(default_factory=dict)
 
 
 def smallest_candidate(space):
@@ -66,16 +68,20 @@ def check_budget(space, budget_macs):
 
 
 def sample_within_budget(
-    space, rng, budget_macs, *, propose=None, max_draws=2000
+    space, rng, budget_macs, *, propose=None, accept=None, max_draws=2000
 ):
     """Draws candidates until a valid one costs at most `budget_macs`.
 
     Args:
         space: `SearchSpace`.
         rng: `random.Random`; the same seed gives the same sequence.
-        budget_macs: int. MACs (multiply-adds) at `space.resolution`.
+        budget_macs: int or None. MACs (multiply-adds) at
+            `space.resolution`; None for no MACs budget.
         propose: optional callable `rng -> values` (e.g. a mutation of a
             parent); defaults to `space.sample`.
+        accept: optional callable `(values, cost) -> dict or None`, asked
+            after the MACs check: None rejects the draw (a duplicate, over a
+            latency budget), a dict becomes `Candidate.extras`.
         max_draws: int. Draws before giving up.
 
     Returns:
@@ -91,9 +97,15 @@ def sample_within_budget(
             cost = space.cost(values)
         except ValueError:
             continue  # An invalid combination (e.g. an EESP that cannot widen).
-        if cost.macs <= budget_macs:
-            return Candidate(values, space.arch(values), cost.params, cost.macs)
+        if budget_macs is not None and cost.macs > budget_macs:
+            continue
+        extras = {} if accept is None else accept(values, cost)
+        if extras is None:
+            continue
+        return Candidate(
+            values, space.arch(values), cost.params, cost.macs, extras
+        )
+    budget = "the budget" if budget_macs is None else format_macs(budget_macs)
     raise BudgetExceededError(
-        f"No valid candidate within {format_macs(budget_macs)} "
-        f"in {max_draws} draws."
+        f"No new valid candidate within {budget} in {max_draws} draws."
     )

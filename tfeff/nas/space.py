@@ -280,6 +280,60 @@ def baseline_values(space, kind):
     return values
 
 
+BASELINE_LABELS = {
+    "mbconv": "EfficientNet-B0 style (MBConv+SE)",
+    "mixconv": "MixNet style (MixConv+SE)",
+    "ghost": "GhostNet style (Ghost+SE)",
+    "eesp": "ESPNetv2 style (EESP)",
+}
+
+
+def scaled_baselines(
+    space, budget_macs=None, kinds=("mbconv", "mixconv", "ghost")
+):
+    """Single-kind baselines of the space, scaled to fit a budget.
+
+    Each baseline is `baseline_values(space, kind)` with one width
+    multiplier, one repeats offset and (Ghost) one expansion for every
+    stage; of those within `budget_macs` the most expensive is kept (the
+    baseline "scaled to the same budget"), preferring the unscaled one on a
+    tie. A kind with nothing under the budget is left out.
+
+    Returns:
+        list of (label, values), in `kinds` order, for kinds in the space.
+    """
+    result = []
+    for kind in kinds:
+        if kind not in space.kinds:
+            continue
+        base = baseline_values(space, kind)
+        best = None
+        for width in WIDTH_MULTIPLIERS:
+            for delta in REPEAT_DELTAS:
+                for expand in EXPAND_RATIOS if kind == "ghost" else (None,):
+                    values = dict(base)
+                    for index, stage in enumerate(space.skeleton.stages, 1):
+                        values[f"stage{index}_width"] = width
+                        values[f"stage{index}_repeats"] = max(
+                            1, stage.repeats + delta
+                        )
+                        if expand is not None:
+                            values[f"stage{index}_expand"] = expand
+                    try:
+                        macs = space.cost(values).macs
+                    except ValueError:
+                        continue
+                    if budget_macs is not None and macs > budget_macs:
+                        continue
+                    unscaled = width == 1.0 and delta == 0
+                    key = (macs, unscaled)
+                    if best is None or key > best[0]:
+                        best = (key, values)
+        if best is not None:
+            result.append((BASELINE_LABELS[kind], best[1]))
+    return result
+
+
 __all__ = [
     "EFFICIENTNET_SKELETON",
     "KINDS",
@@ -287,4 +341,5 @@ __all__ = [
     "Skeleton",
     "Stage",
     "baseline_values",
+    "scaled_baselines",
 ]

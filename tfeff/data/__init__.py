@@ -1,0 +1,8 @@
+"""Data sets and readers (the embedded default for proxy tasks so far)."""
+
+from tfeff.data.classification import ImageDataset
+from tfeff.data.classification import load_dataset
+from tfeff.data.classification import load_digits
+from tfeff.data.classification import load_image_folder
+
+__all__ = ["ImageDataset", "load_dataset", "load_digits", "load_image_folder"]

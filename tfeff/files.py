@@ -1,0 +1,41 @@
+"""Atomic file writes: a crash never leaves a half-written file under its
+final name (DESIGN.md, Contracts: Persistence)."""
+
+import json
+import os
+import tempfile
+
+
+def atomic_write_bytes(path, data):
+    """Writes `data` to a temporary file beside `path`, then renames it."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=directory, prefix=".", suffix=".partial"
+    )
+    try:
+        # mkstemp creates 0600 files; give the final file the usual mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def atomic_write_text(path, text):
+    """`atomic_write_bytes` for UTF-8 text."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path, obj, indent=2):
+    """`atomic_write_text` of `json.dumps(obj)`."""
+    atomic_write_text(
+        path, json.dumps(obj, indent=indent, sort_keys=False) + "\n"
+    )

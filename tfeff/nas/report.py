@@ -1,0 +1,127 @@
+"""The search report's plot: accuracy against MACs, baselines marked."""
+
+import io
+import os
+
+from tfeff.files import atomic_write_bytes
+
+
+def pareto_front(points):
+    """Indices of points no other point beats on both fewer MACs and higher
+    accuracy, sorted by MACs.
+
+    >>> pareto_front([(1, 0.5), (2, 0.4), (3, 0.9), (2, 0.6)])
+    [0, 3, 2]
+    """
+    order = sorted(
+        range(len(points)), key=lambda i: (points[i][0], -points[i][1])
+    )
+    front, best = [], float("-inf")
+    for index in order:
+        if points[index][1] > best:
+            front.append(index)
+            best = points[index][1]
+    return front
+
+
+def plot_pareto(
+    records,
+    path,
+    *,
+    baselines=None,
+    winner_trial=None,
+    budget_macs=None,
+    title="",
+):
+    """Writes a PNG of proxy accuracy against MACs for the trials.
+
+    Args:
+        records: `trials.jsonl` rows (`macs`, `val_accuracy`, `trial_id`).
+        path: str. Output PNG (written atomically).
+        baselines: {label: trial_id} of baseline trials to mark.
+        winner_trial: trial id of the winner, starred.
+        budget_macs: int. Drawn as a vertical line.
+        title: str.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    baselines = baselines or {}
+    done = [
+        r
+        for r in records
+        if r.get("val_accuracy") is not None and r.get("macs")
+    ]
+    baseline_ids = set(baselines.values())
+    fig, ax = plt.subplots(figsize=(7.5, 5), dpi=120)
+    searched = [r for r in done if r["trial_id"] not in baseline_ids]
+    ax.scatter(
+        [r["macs"] / 1e6 for r in searched],
+        [r["val_accuracy"] for r in searched],
+        s=36,
+        color="#4878a8",
+        alpha=0.8,
+        label="searched candidates",
+        zorder=3,
+    )
+    points = [(r["macs"], r["val_accuracy"]) for r in done]
+    front = [done[i] for i in pareto_front(points)]
+    if len(front) > 1:
+        ax.step(
+            [r["macs"] / 1e6 for r in front],
+            [r["val_accuracy"] for r in front],
+            where="post",
+            color="#4878a8",
+            alpha=0.5,
+            linewidth=1,
+            label="Pareto front",
+        )
+    markers = ["s", "D", "^", "v", "P"]
+    for index, (label, trial_id) in enumerate(baselines.items()):
+        row = next((r for r in done if r["trial_id"] == trial_id), None)
+        if row is None:
+            continue
+        ax.scatter(
+            [row["macs"] / 1e6],
+            [row["val_accuracy"]],
+            marker=markers[index % len(markers)],
+            s=80,
+            edgecolor="black",
+            color="#e0a030",
+            label=f"baseline: {label}",
+            zorder=4,
+        )
+    winner = next((r for r in done if r["trial_id"] == winner_trial), None)
+    if winner is not None:
+        ax.scatter(
+            [winner["macs"] / 1e6],
+            [winner["val_accuracy"]],
+            marker="*",
+            s=320,
+            color="#c03030",
+            edgecolor="black",
+            label="winner (proxy accuracy)",
+            zorder=5,
+        )
+    if budget_macs:
+        ax.axvline(
+            budget_macs / 1e6,
+            color="gray",
+            linestyle="--",
+            linewidth=1,
+            label=f"budget {budget_macs / 1e6:g} M",
+        )
+    ax.set_xlabel("MMACs (multiply-adds) at the deployment resolution")
+    ax.set_ylabel("validation accuracy (proxy task)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
