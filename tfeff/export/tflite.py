@@ -211,6 +211,56 @@ def to_tflite(
     return os.fspath(path)
 
 
+def xnnpack_can_prepare(path):
+    """Whether the XNNPACK delegate accepts the model at `path`.
+
+    LiteRT 2.3's XNNPACK delegate aborts the whole process ("double free or
+    corruption") on some int8 graphs, e.g. a stride-2 Ghost bottleneck with
+    a 7x7 depthwise kernel on a 2x2 map, where TensorFlow's own interpreter
+    (same delegate) raises `RuntimeError: failed to prepare` instead. Asking
+    TensorFlow first keeps a bad graph from killing a search.
+    """
+    import warnings
+
+    import tensorflow as tf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            interpreter = tf.lite.Interpreter(model_path=os.fspath(path))
+            interpreter.allocate_tensors()
+        except RuntimeError:
+            return False
+    return True
+
+
+def make_interpreter(path, num_threads=2):
+    """An ai-edge-litert `Interpreter` with XNNPACK where it works.
+
+    Returns:
+        (interpreter, uses_xnnpack).
+    """
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import OpResolverType
+    except ImportError as error:  # pragma: no cover - install message
+        raise ImportError(
+            "Running TFLite models needs ai-edge-litert: "
+            "pip install 'tfeff[export]'"
+        ) from error
+    xnnpack = xnnpack_can_prepare(path)
+    kwargs = {}
+    if not xnnpack:
+        kwargs["experimental_op_resolver_type"] = (
+            OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        )
+    interpreter = Interpreter(
+        model_path=os.fspath(path), num_threads=num_threads, **kwargs
+    )
+    interpreter.allocate_tensors()
+    return interpreter, xnnpack
+
+
 class TFLiteRunner:
     """Runs a `.tflite` file with ai-edge-litert on float inputs.
 
@@ -219,17 +269,9 @@ class TFLiteRunner:
     """
 
     def __init__(self, path, num_threads=2):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError as error:  # pragma: no cover - install message
-            raise ImportError(
-                "Running TFLite models needs ai-edge-litert: "
-                "pip install 'tfeff[export]'"
-            ) from error
-        self.interpreter = Interpreter(
-            model_path=os.fspath(path), num_threads=num_threads
+        self.interpreter, self.uses_xnnpack = make_interpreter(
+            path, num_threads
         )
-        self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
 

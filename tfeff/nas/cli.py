@@ -11,6 +11,7 @@ import re
 import sys
 
 from tfeff.nas.space import KINDS
+from tfeff.nas.space import SKELETONS
 
 EPILOG = """\
 examples:
@@ -104,6 +105,13 @@ def build_parser():
         "--space",
         default=",".join(KINDS),
         help=f"block kinds a stage may use, comma-separated ({','.join(KINDS)})",
+    )
+    add(
+        "--skeleton",
+        default=d.skeleton,
+        choices=sorted(SKELETONS),
+        help="stage layout the choices fill: EfficientNet-B0's, or a "
+        f"4-stage miniature for quick checks ({d.skeleton})",
     )
     add(
         "--trials",
@@ -217,6 +225,7 @@ def config_from_args(args, parser):
             proxy_resolution=args.proxy_resolution,
             dataset=args.dataset,
             kinds=kinds,
+            skeleton=args.skeleton,
             trials=args.trials,
             epochs_per_trial=args.epochs_per_trial,
             oracle=args.oracle,

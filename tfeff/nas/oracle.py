@@ -315,7 +315,24 @@ class BudgetedOracle(keras_tuner.Oracle):
     @keras_tuner.synchronized
     def end_trial(self, trial):
         super().end_trial(trial)
+        # keras-tuner saves its state before it drops the trial from
+        # `ongoing_trials`, so a reload would run the finished trial again;
+        # save once more now that it is gone.
+        self.save()
         self.write_trials_log()
+
+    def reload(self):
+        super().reload()
+        # State written by a run killed between those two saves.
+        finished = (
+            trial_module.TrialStatus.COMPLETED,
+            trial_module.TrialStatus.FAILED,
+        )
+        self._retry_queue = [
+            trial_id
+            for trial_id in self._retry_queue
+            if self.trials[trial_id].status not in finished
+        ]
 
     def describe_budget(self):
         if self.budget_macs is None:

@@ -55,12 +55,13 @@ class SearchConfig:
     proxy_resolution: int = 32
     dataset: str = "digits"
     kinds: tuple = KINDS
+    skeleton: str = "efficientnet"
     trials: int = 8
     epochs_per_trial: int = 2
     oracle: str = "evolution"
     baselines: bool = True
     retrain_top: int = 2
-    retrain_epochs: int = 4
+    retrain_epochs: int = 3
     qat_epochs: int = 1
     seed: int = 0
     out: str | None = None
@@ -225,6 +226,7 @@ def save_model_atomic(model, path):
 def build_space(config):
     return SearchSpace(
         kinds=config.kinds,
+        skeleton=config.skeleton,
         resolution=config.resolution,
         num_classes=10,  # Re-costed with the data set's classes in run_search.
     )
@@ -365,6 +367,9 @@ def _qat_and_export(config, data, winner_path, out, phases):
             "qat_val_accuracy": float(qat_accuracy),
             "int8_val_accuracy": int8_accuracy,
             "int8_latency_ms": latency,
+            # False where XNNPACK rejects the graph (see make_interpreter):
+            # the latency is then the slower reference kernels'.
+            "int8_latency_xnnpack": runner.uses_xnnpack,
             "int8_latency_note": (
                 f"batch 1, 1 thread, {config.proxy_resolution}x"
                 f"{config.proxy_resolution} input, this host"

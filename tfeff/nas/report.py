@@ -55,7 +55,7 @@ def plot_pareto(
         if r.get("val_accuracy") is not None and r.get("macs")
     ]
     baseline_ids = set(baselines.values())
-    fig, ax = plt.subplots(figsize=(7.5, 5), dpi=120)
+    fig, ax = plt.subplots(figsize=(10, 5), dpi=120)
     searched = [r for r in done if r["trial_id"] not in baseline_ids]
     ax.scatter(
         [r["macs"] / 1e6 for r in searched],
@@ -117,7 +117,8 @@ def plot_pareto(
     ax.set_ylabel("validation accuracy (proxy task)")
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    # Outside the axes: a legend inside hides points in some corner.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

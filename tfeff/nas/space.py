@@ -72,7 +72,19 @@ EFFICIENTNET_SKELETON = Skeleton(
     head="head_k1_c1280",
 )
 
-SKELETONS = {"efficientnet": EFFICIENTNET_SKELETON}
+# A four-stage miniature for tests and quick trials: the same choices on
+# 8..48 channels (total stride 32).
+TEST_TINY_SKELETON = Skeleton(
+    name="test_tiny",
+    stem="stem_k3_s2_c8 | mbconv_r1_k3_s1_e1_c8",
+    stages=(Stage(2, 16, 1), Stage(2, 24, 1), Stage(2, 32, 1), Stage(2, 48, 1)),
+    head="head_k1_c64",
+)
+
+SKELETONS = {
+    "efficientnet": EFFICIENTNET_SKELETON,
+    "test_tiny": TEST_TINY_SKELETON,
+}
 
 
 def _format_ratio(value):

@@ -3,6 +3,7 @@
 import os
 import statistics
 import time
+import warnings
 
 import numpy as np
 
@@ -27,12 +28,15 @@ def measure_tflite_latency(path, *, num_threads=1, warmup=3, runs=20, seed=0):
         raise ValueError(f"`path` is not a file. Received: path={path!r}")
     if runs < 1:
         raise ValueError(f"`runs` must be >= 1. Received: runs={runs!r}")
-    from ai_edge_litert.interpreter import Interpreter
+    from tfeff.export.tflite import make_interpreter
 
-    interpreter = Interpreter(
-        model_path=os.fspath(path), num_threads=num_threads
-    )
-    interpreter.allocate_tensors()
+    interpreter, xnnpack = make_interpreter(path, num_threads)
+    if not xnnpack:
+        warnings.warn(
+            f"XNNPACK cannot run {path}; timing TFLite's reference kernels, "
+            "which are slower than a phone would be.",
+            stacklevel=2,
+        )
     rng = np.random.default_rng(seed)
     for detail in interpreter.get_input_details():
         dtype = detail["dtype"]

@@ -1,0 +1,205 @@
+"""The search command end to end on the tiny skeleton: report files, resume
+after SIGKILL, chief and workers on loopback, argument errors."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytest.importorskip("keras_tuner")
+pytest.importorskip("sklearn")
+pytest.importorskip("matplotlib")
+pytest.importorskip("ai_edge_litert")
+
+from tfeff.nas.cli import main  # noqa: E402
+
+ROOT = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
+RUN = os.path.join(ROOT, "search", "run.py")
+# A budget most of the tiny space fits, but not all of it (its candidates
+# cost 7..74 M MACs at 224x224, median 32 M).
+TINY = [
+    "--skeleton", "test_tiny", "--budget", "40M", "--epochs-per-trial", "1",
+    "--retrain-top", "1", "--retrain-epochs", "1", "--qat-epochs", "1",
+    "--seed", "3",
+]  # fmt: skip
+
+
+def read_jsonl(path):
+    with open(path) as file:
+        return [json.loads(line) for line in file]
+
+
+def env(**extra):
+    result = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+    result.update(extra)
+    return result
+
+
+def check_report(out, trials):
+    rows = read_jsonl(os.path.join(out, "trials.jsonl"))
+    assert len(rows) == trials
+    assert len({row["trial_id"] for row in rows}) == trials
+    assert all(row["status"] == "COMPLETED" for row in rows)
+    assert all(row["macs"] <= 40_000_000 for row in rows)
+    assert all(0.0 <= row["val_accuracy"] <= 1.0 for row in rows)
+    with open(os.path.join(out, "summary.json")) as file:
+        summary = json.load(file)
+    assert summary["macs_unit"] == "MACs (multiply-adds)"
+    assert summary["budget"]["macs"] == 40_000_000
+    winner = summary["winner"]
+    with open(os.path.join(out, "winner_arch.txt")) as file:
+        assert file.read().strip() == winner["arch"]
+    assert winner["macs"] <= 40_000_000
+    assert 0.0 <= winner["int8_val_accuracy"] <= 1.0
+    assert winner["int8_latency_ms"] > 0
+    with open(os.path.join(out, "pareto.png"), "rb") as file:
+        assert file.read(8) == b"\x89PNG\r\n\x1a\n"
+    for name in (
+        "winner.keras",
+        "model_int8.tflite",
+        "edgetpu/edgetpu_report.txt",
+    ):
+        assert os.path.getsize(os.path.join(out, name)) > 0
+    leftovers = [
+        os.path.join(folder, name)
+        for folder, _, names in os.walk(out)
+        for name in names
+        if name.endswith(".partial") or ".partial." in name
+    ]
+    assert not leftovers
+    return rows, summary
+
+
+def test_search_writes_a_complete_report(tmp_path):
+    import keras
+
+    from tfeff.export.tflite import TFLiteRunner
+
+    out = str(tmp_path / "run")
+    assert main(TINY + ["--trials", "3", "--out", out, "-q"]) == 0
+    rows, summary = check_report(out, 3)
+    # The winner is one of the retrained trials, the model files agree.
+    model = keras.saving.load_model(os.path.join(out, "winner.keras"))
+    assert model.input_shape == (None, 32, 32, 3)
+    runner = TFLiteRunner(os.path.join(out, "model_int8.tflite"))
+    assert runner.input["dtype"].__name__ == "int8"
+    assert summary["trials"]["completed"] == 3
+    assert summary["winner"]["trial_id"] in {row["trial_id"] for row in rows}
+
+
+def test_resume_after_sigkill_skips_finished_trials(tmp_path):
+    out = str(tmp_path / "run")
+    args = [sys.executable, RUN] + TINY + ["--trials", "4", "--out", out]
+    process = subprocess.Popen(
+        args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    log = os.path.join(out, "trials.jsonl")
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        if os.path.isfile(log) and len(read_jsonl(log)) >= 2:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "the search ended before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = {row["trial_id"]: row for row in read_jsonl(log)}
+    assert 2 <= len(before) < 4
+    # Everything on disk parses after the kill.
+    for folder, _, names in os.walk(out):
+        for name in names:
+            if name.endswith(".json"):
+                with open(os.path.join(folder, name)) as file:
+                    json.load(file)
+    resumed = subprocess.run(
+        args + ["--resume"],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"Resuming: {len(before)} finished trial(s) kept." in resumed.stdout
+    rows, _ = check_report(out, 4)
+    after = {row["trial_id"]: row for row in rows}
+    for trial_id, row in before.items():
+        # Not run again: same measurement, same training time.
+        assert after[trial_id]["train_seconds"] == row["train_seconds"]
+        assert after[trial_id]["arch"] == row["arch"]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_chief_and_two_workers_share_one_search(tmp_path):
+    pytest.importorskip("grpc")
+    out = str(tmp_path / "run")
+    port = str(free_port())
+    args = [sys.executable, RUN] + TINY + ["--trials", "4", "--out", out]
+    common = dict(KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=port)
+    chief = subprocess.Popen(
+        args,
+        env=env(KERASTUNER_TUNER_ID="chief", **common),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    workers = [
+        subprocess.Popen(
+            args,
+            env=env(KERASTUNER_TUNER_ID=f"tuner{i}", **common),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    outputs = [w.communicate(timeout=600)[0] for w in workers]
+    chief_output = chief.communicate(timeout=600)[0]
+    assert chief.returncode == 0, chief_output[-3000:]
+    for worker, output in zip(workers, outputs):
+        assert worker.returncode == 0, output[-3000:]
+    ran = [output.count("[trial ") for output in outputs]
+    assert sum(ran) == 4, ran  # The workers trained every trial...
+    assert "[trial " not in chief_output  # ...the chief served the oracle,
+    check_report(out, 4)  # then retrained, exported and reported.
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--budget", "lots"], "budget"),
+        (["--budget", "1M"], "No candidate of the space fits"),
+        (["--dataset", "imagenet"], "dataset"),
+        (["--dataset", "folder:/does/not/exist"], "does not exist"),
+        (["--space", "mbconv,transformer"], "--space"),
+        (["--latency-budget", "fast"], "latency"),
+        (["--proxy-resolution", "16"], "proxy_resolution"),
+        (["--budget", "none"], "budget"),
+    ],
+)
+def test_bad_arguments_fail_before_any_work(tmp_path, capsys, argv, message):
+    out = str(tmp_path / "run")
+    with pytest.raises(SystemExit) as raised:
+        main(argv + ["--out", out])
+    assert raised.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not os.path.exists(out)
+
+
+def test_an_existing_run_needs_resume(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text("{}")
+    with pytest.raises(SystemExit):
+        main(["--out", str(out)])
+    assert "--resume" in capsys.readouterr().err

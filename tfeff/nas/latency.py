@@ -1,0 +1,274 @@
+"""Per-block TFLite latency table for latency-budgeted search.
+
+A candidate's latency is predicted as the sum of its blocks' latencies, each
+measured once on this host as a one-block TFLite model at the block's input
+size (ProxylessNAS / once-for-all style: the key is the block's spec and
+input shape; ../shared/reference/deployment.md §4.1). Entries are measured
+lazily, the first time a candidate needs them, and cached on disk in a JSON
+file keyed by the host (machine name, CPU model, core count), the TFLite
+mode, thread count and TensorFlow version, so later searches on the same
+host reuse them. `check(arch)` measures the whole model and reports the
+table's error: per-invoke overhead and cross-block fusion make the sum
+differ from the whole.
+"""
+
+import hashlib
+import os
+import platform
+import re
+import tempfile
+import time
+
+import numpy as np
+
+from tfeff.files import atomic_write_json
+
+CACHE_ENV = "TFEFF_CACHE_DIR"
+
+
+def cache_dir():
+    """`$TFEFF_CACHE_DIR`, else `$XDG_CACHE_HOME/tfeff`, else `~/.cache/tfeff`."""
+    if os.environ.get(CACHE_ENV):
+        return os.environ[CACHE_ENV]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache"
+    )
+    return os.path.join(base, "tfeff")
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as file:
+            for line in file:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def host_settings(mode, num_threads):
+    """What a latency depends on besides the block: the host and settings."""
+    import tensorflow as tf
+
+    return {
+        "host": platform.node(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "tensorflow": tf.__version__,
+        "mode": mode,
+        "num_threads": num_threads,
+    }
+
+
+def _block_key(instance, height, width):
+    from tfeff.spec.notation import _encode_token
+    from tfeff.spec.notation import block_kind
+
+    try:
+        token = _encode_token(block_kind(instance.spec), instance.spec)
+    except Exception:  # A spec the notation has no token for.
+        token = repr(instance.spec)
+    return f"{token}@{height}x{width}x{instance.in_channels}"
+
+
+class LatencyTable:
+    """Measured per-block latencies of one host, mode and thread count.
+
+    Args:
+        resolution: int. Deployment resolution of the candidates.
+        num_classes: int. Classifier width (part of the head entry).
+        mode: `"int8"` (post-training quantized with random calibration
+            data; latency does not depend on the values) or `"float32"`.
+        num_threads: int. TFLite interpreter threads.
+        directory: str. Cache folder; defaults to `cache_dir()`.
+        runs: int. Timed invocations per measurement (median kept).
+        verbose: bool. Print a line per measured block.
+    """
+
+    def __init__(
+        self,
+        resolution,
+        num_classes,
+        *,
+        mode="int8",
+        num_threads=1,
+        directory=None,
+        runs=20,
+        verbose=True,
+    ):
+        if mode not in ("int8", "float32"):
+            raise ValueError(
+                f"`mode` must be 'int8' or 'float32'. Received: mode={mode!r}"
+            )
+        self.resolution = resolution
+        self.num_classes = num_classes
+        self.mode = mode
+        self.num_threads = num_threads
+        self.runs = runs
+        self.verbose = verbose
+        self.settings = host_settings(mode, num_threads)
+        digest = hashlib.sha1(
+            repr(sorted(self.settings.items())).encode()
+        ).hexdigest()[:12]
+        host = re.sub(r"[^A-Za-z0-9_.-]", "_", self.settings["host"])[:40]
+        self.path = os.path.join(
+            directory or cache_dir(), "latency", f"{host}-{digest}.json"
+        )
+        self.entries = {}
+        self._unsaved = 0
+        if os.path.isfile(self.path):
+            import json
+
+            with open(self.path) as file:
+                saved = json.load(file)
+            if saved.get("settings") == self.settings:
+                self.entries = dict(saved.get("entries", {}))
+
+    # --- entries -------------------------------------------------------------
+    def _instances(self, arch):
+        from tfeff.spec.notation import as_arch_spec
+        from tfeff.spec.structure import expand_blocks
+
+        spec = as_arch_spec(arch)
+        rows = []
+        size = self.resolution
+        for instance in expand_blocks(spec):
+            stride = getattr(instance.spec, "strides", 1)
+            rows.append((_block_key(instance, size, size), instance, size))
+            size = -(-size // stride)  # SAME padding: ceil(size / stride).
+        channels = rows[-1][1].out_channels
+        classifier = (
+            f"classifier_{channels}_{self.num_classes}@{size}x{size}",
+            None,
+            size,
+        )
+        return spec, rows + [classifier], channels
+
+    def _probe(self, spec, instance, size, channels):
+        import keras
+
+        from tfeff.blocks import get_block_builder
+        from tfeff.models.builder import IMAGENET_MEAN
+        from tfeff.models.builder import IMAGENET_STD
+        from tfeff.models.builder import _preprocess
+        from tfeff.spec.notation import ConvBnActSpec
+        from tfeff.spec.notation import block_kind
+
+        if instance is None:  # Pooling + classifier.
+            inputs = keras.Input((size, size, channels))
+            x = keras.layers.GlobalAveragePooling2D()(inputs)
+            for dense in spec.top:
+                x = keras.layers.Dense(dense.filters)(x)
+            x = keras.layers.Dense(self.num_classes, activation="softmax")(x)
+            return keras.Model(inputs, x), False
+        inputs = keras.Input((size, size, instance.in_channels))
+        x = inputs
+        is_stem = instance.stage == 0
+        if is_stem:
+            x = _preprocess(inputs, IMAGENET_MEAN, IMAGENET_STD)
+        kind = (
+            "convbnact"
+            if isinstance(instance.spec, ConvBnActSpec)
+            else block_kind(instance.spec)
+        )
+        x = get_block_builder(kind)(
+            x,
+            instance.spec,
+            name="probe",
+            drop_path_rate=0.0,
+            image=x,
+            output_stride=instance.stride,
+        )
+        return keras.Model(inputs, x), is_stem
+
+    def _measure_model(self, model, pixels):
+        from tfeff.export.tflite import to_tflite
+        from tfeff.profile.latency import measure_tflite_latency
+
+        shape = (8,) + tuple(model.input_shape[1:])
+        rng = np.random.default_rng(0)
+        if pixels:
+            data = rng.uniform(0, 255, shape).astype("float32")
+        else:
+            data = rng.normal(0, 1, shape).astype("float32")
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "probe.tflite")
+            if self.mode == "int8":
+                to_tflite(
+                    model,
+                    path,
+                    mode="int8",
+                    representative_data=[data[i : i + 1] for i in range(8)],
+                    io_dtype="int8",
+                )
+            else:
+                to_tflite(model, path, mode="float32")
+            return measure_tflite_latency(
+                path, num_threads=self.num_threads, runs=self.runs
+            )
+
+    def _measure(self, spec, instance, size, channels):
+        import keras
+
+        model, pixels = self._probe(spec, instance, size, channels)
+        latency = self._measure_model(model, pixels)
+        keras.backend.clear_session()
+        return latency
+
+    def block_latencies(self, arch):
+        """[(key, milliseconds)] for every block of `arch`, measuring
+        the entries the table lacks."""
+        spec, rows, channels = self._instances(arch)
+        missing = [row for row in rows if row[0] not in self.entries]
+        for index, (key, instance, size) in enumerate(missing, start=1):
+            start = time.perf_counter()
+            self.entries[key] = self._measure(spec, instance, size, channels)
+            self._unsaved += 1
+            if self.verbose:
+                print(
+                    f"    latency table: {key} = {self.entries[key]:.3f} ms "
+                    f"({index}/{len(missing)}, measured in "
+                    f"{time.perf_counter() - start:.1f} s)",
+                    flush=True,
+                )
+        if self._unsaved >= 8:
+            self.save()
+        return [(key, self.entries[key]) for key, _, _ in rows]
+
+    def predict(self, arch):
+        """Predicted latency of `arch` in milliseconds."""
+        return float(sum(ms for _, ms in self.block_latencies(arch)))
+
+    def measure(self, arch):
+        """Measured whole-model latency of `arch` in milliseconds."""
+        import keras
+
+        from tfeff.models.builder import build_image_classifier
+
+        model = build_image_classifier(
+            arch,
+            num_classes=self.num_classes,
+            input_shape=(self.resolution, self.resolution, 3),
+        )
+        latency = self._measure_model(model, True)
+        keras.backend.clear_session()
+        return latency
+
+    def check(self, arch):
+        """The table's prediction against a whole-model measurement."""
+        predicted = self.predict(arch)
+        measured = self.measure(arch)
+        return {
+            "predicted_ms": predicted,
+            "measured_ms": measured,
+            "error_pct": 100.0 * (predicted - measured) / measured,
+            "settings": self.settings,
+        }
+
+    def save(self):
+        atomic_write_json(
+            self.path, {"settings": self.settings, "entries": self.entries}
+        )
+        self._unsaved = 0
