@@ -203,3 +203,45 @@ def test_an_existing_run_needs_resume(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--out", str(out)])
     assert "--resume" in capsys.readouterr().err
+
+
+def test_latency_budgeted_search_reports_latency(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFEFF_CACHE_DIR", str(tmp_path / "cache"))
+    out = str(tmp_path / "run")
+    argv = [
+        "--skeleton", "test_tiny", "--resolution", "64", "--budget", "none",
+        "--latency-budget", "0.45ms", "--latency-mode", "int8", "--trials", "2",
+        "--epochs-per-trial", "1", "--retrain-top", "1", "--retrain-epochs", "1",
+        "--qat-epochs", "0", "--no-edgetpu", "--no-baselines", "--out", out, "-q",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    rows = read_jsonl(os.path.join(out, "trials.jsonl"))
+    assert len(rows) == 2
+    assert all(0 < row["latency_ms"] <= 0.45 for row in rows)
+    with open(os.path.join(out, "summary.json")) as file:
+        winner = json.load(file)["winner"]
+    check = winner["latency_check"]
+    assert check["measured_ms"] > 0 and "error_pct" in check
+    assert os.listdir(tmp_path / "cache" / "latency")
+
+
+def test_unreachable_latency_budget_fails_before_the_search(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TFEFF_CACHE_DIR", str(tmp_path / "cache"))
+    out = str(tmp_path / "run")
+    from tfeff.nas.budget import BudgetExceededError
+    from tfeff.nas.pipeline import SearchConfig
+    from tfeff.nas.pipeline import run_search
+
+    config = SearchConfig(
+        budget_macs=None,
+        latency_budget_ms=0.001,
+        skeleton="test_tiny",
+        resolution=64,
+        out=out,
+        verbose=0,
+    )
+    with pytest.raises(BudgetExceededError, match="latency budget"):
+        run_search(config)
+    assert not os.path.exists(os.path.join(out, "config.json"))

@@ -450,6 +450,22 @@ def run_search(config):
                 return None
             return {"latency_ms": latency}
 
+        # A budget nothing can meet is an error before the search: the
+        # cheapest corner of the space is (nearly always) the fastest.
+        from tfeff.nas.budget import BudgetExceededError
+        from tfeff.nas.budget import smallest_candidate
+
+        cheapest = smallest_candidate(space)
+        fastest = latency_table.predict(space.arch(cheapest[0]))
+        latency_table.save()
+        if fastest > config.latency_budget_ms:
+            raise BudgetExceededError(
+                f"No candidate of the space fits a latency budget of "
+                f"{config.latency_budget_ms:g} ms: the cheapest takes "
+                f"{fastest:.3f} ms ({config.latency_mode} TFLite, 1 thread, "
+                "this host). Raise --latency-budget or lower --resolution."
+            )
+
     baselines = []
     if config.baselines:
         baselines = [
