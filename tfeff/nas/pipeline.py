@@ -410,10 +410,6 @@ def run_search(config):
         resuming = True
     else:
         resuming = False
-        if not is_worker():
-            atomic_write_json(
-                os.path.join(out, "config.json"), config.to_json()
-            )
     with phases("data"):
         data = load_dataset(
             config.dataset, config.proxy_resolution, seed=config.seed
@@ -466,6 +462,10 @@ def run_search(config):
                 "this host). Raise --latency-budget or lower --resolution."
             )
 
+    if not resuming and not is_worker():
+        # Written once every check has passed: a run that failed its checks
+        # leaves nothing to --resume.
+        atomic_write_json(os.path.join(out, "config.json"), config.to_json())
     baselines = []
     if config.baselines:
         baselines = [
