@@ -401,8 +401,11 @@ def run_search(config):
     from tfeff.nas.tuner import ProxyTuner
     from tfeff.nas.tuner import is_worker
 
+    from tfeff.nas.proxy import enable_determinism
+
     phases = _Phases()
     start = time.perf_counter()
+    enable_determinism()
     out = config.out
     space = prepare(config)
     if os.path.isfile(os.path.join(out, "config.json")):

@@ -63,6 +63,20 @@ class ProxySettings:
             )
 
 
+def enable_determinism():
+    """Makes proxy training repeatable for a seed (TensorFlow backend).
+
+    Regularized evolution and the Bayesian surrogate propose from earlier
+    scores, so a seed gives the same trials only if training gives the same
+    scores; TensorFlow's multithreaded CPU kernels do not without op
+    determinism. Other backends are left as they are.
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
 def build_candidate(arch, num_classes, resolution, settings):
     """The candidate's classifier with the proxy's batch-norm momentum."""
     keras.utils.set_random_seed(settings.seed)
