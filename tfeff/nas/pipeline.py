@@ -398,10 +398,9 @@ def run_search(config):
     the search phase runs; the chief does the rest.
     """
     from tfeff.nas.oracle import BudgetedOracle
+    from tfeff.nas.proxy import enable_determinism
     from tfeff.nas.tuner import ProxyTuner
     from tfeff.nas.tuner import is_worker
-
-    from tfeff.nas.proxy import enable_determinism
 
     phases = _Phases()
     start = time.perf_counter()
