@@ -116,8 +116,8 @@ def build_parser():
     add(
         "--trials",
         type=int,
-        default=8,
-        help="search trials, baselines included (8)",
+        default=d.trials,
+        help=f"search trials, baselines included ({d.trials})",
     )
     add(
         "--epochs-per-trial",

@@ -56,7 +56,7 @@ class SearchConfig:
     dataset: str = "digits"
     kinds: tuple = KINDS
     skeleton: str = "efficientnet"
-    trials: int = 7
+    trials: int = 6
     epochs_per_trial: int = 2
     oracle: str = "evolution"
     baselines: bool = True
