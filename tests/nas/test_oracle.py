@@ -150,3 +150,14 @@ def test_bad_strategy_and_trials_are_clear_errors():
         BudgetedOracle(space, BUDGET, strategy="grid")
     with pytest.raises(ValueError, match="max_trials"):
         BudgetedOracle(space, BUDGET, max_trials=0)
+
+
+def test_seed_zero_is_a_seed(tmp_path):
+    # keras-tuner turns seed=0 into a random seed; ours must not.
+    import random
+
+    random.seed(1)
+    _, _, first = run_oracle(tmp_path / "a", "random", seed=0, trials=4)
+    random.seed(2)
+    _, _, again = run_oracle(tmp_path / "b", "random", seed=0, trials=4)
+    assert first == again

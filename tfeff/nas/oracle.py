@@ -110,6 +110,10 @@ class BudgetedOracle(keras_tuner.Oracle):
             seed=seed,
             **kwargs,
         )
+        # keras-tuner replaces a falsy seed (0, the CLI's default) with a
+        # random one; the proposals must follow the seed given.
+        self.seed = seed
+        self._seed_state = seed
         self.space = space
         self.budget_macs = budget_macs
         self.strategy = strategy
