@@ -35,6 +35,8 @@ import tensorflow as tf  # noqa: E402
 from keras.src.legacy.saving import legacy_h5_format  # noqa: E402
 
 import tfeff  # noqa: E402
+import tfeff.export  # noqa: E402
+import tfeff.profile  # noqa: E402
 
 
 def same_weight_models(workdir):
@@ -55,28 +57,14 @@ def keras_throughput(model, images, iterations):
 
 
 def to_tflite(model, path):
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    data = converter.convert()
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
+    # The library's exporter: batch 1, static shapes, as deployed.
+    return tfeff.export.to_tflite(model, path, mode="float32")
 
 
-def tflite_latency_ms(path, image, iterations, threads):
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=path, num_threads=threads)
-    index = interpreter.get_input_details()[0]["index"]
-    interpreter.resize_tensor_input(index, image.shape)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(index, image)
-    interpreter.invoke()  # Warm-up.
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        interpreter.invoke()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+def tflite_latency_ms(path, runs, threads):
+    return tfeff.profile.measure_tflite_latency(
+        path, num_threads=threads, warmup=1, runs=runs
+    )
 
 
 def write_json(path, data):
@@ -135,9 +123,7 @@ def alternate(models, paths, batch, args):
                 keras_throughput(models[name], batch, args.batches)
             )
             latency[name].append(
-                tflite_latency_ms(
-                    paths[name], batch[:1], args.tflite_runs, args.threads
-                )
+                tflite_latency_ms(paths[name], args.tflite_runs, args.threads)
             )
         print(
             f"round {round_index + 1}/{args.rounds}: "
@@ -229,7 +215,7 @@ def table(args):
                 "published_top1": variant.published.top1,
                 "keras_img_per_s": keras_throughput(model, batch, args.batches),
                 "tflite_ms": tflite_latency_ms(
-                    path, batch[:1], args.tflite_runs, args.threads
+                    path, args.tflite_runs, args.threads
                 ),
             }
             tqdm.write(

@@ -40,7 +40,7 @@ def _channel_stats(values, channels):
     )
 
 
-def _preprocess(inputs, mean, std):
+def add_preprocessing(inputs, mean, std):
     """x / 255, then (x - mean) / std, in weightless-at-train-time layers.
 
     The statistics live in a `Normalization` layer's (non-trainable)
@@ -59,6 +59,38 @@ def _preprocess(inputs, mean, std):
     )
     normalization.finalize_state()
     return x
+
+
+def emit_block(x, instance, *, name, drop_path_rate=0.0, image=None):
+    """Emits the layers of one `BlockInstance` on `x`.
+
+    The one place that maps a spec to its block builder, so that the
+    latency table's per-block probes are the layers the model will have.
+
+    Args:
+        x: KerasTensor, the block's input.
+        instance: BlockInstance from `expand_blocks`.
+        name: str. Layer-name prefix.
+        drop_path_rate: float. Stochastic depth of a residual block.
+        image: KerasTensor or None. The preprocessed input image (ESPNet's
+            input reinforcement reads it); None uses `x`.
+
+    Returns:
+        KerasTensor, the block's output.
+    """
+    kind = (
+        "convbnact"
+        if isinstance(instance.spec, ConvBnActSpec)
+        else block_kind(instance.spec)
+    )
+    return get_block_builder(kind)(
+        x,
+        instance.spec,
+        name=name,
+        drop_path_rate=drop_path_rate,
+        image=x if image is None else image,
+        output_stride=instance.stride,
+    )
 
 
 def build_features(
@@ -80,7 +112,7 @@ def build_features(
     """
     x = inputs
     if mean is not None:
-        x = _preprocess(inputs, mean, std)
+        x = add_preprocessing(inputs, mean, std)
     image = x
     instances = expand_blocks(spec, inputs.shape[-1])
     num_stage_blocks = sum(1 for inst in instances if inst.stage > 0)
@@ -91,18 +123,8 @@ def build_features(
         if inst.stage > 0:
             rate = drop_path_rate * stage_index / num_stage_blocks
             stage_index += 1
-        kind = (
-            "convbnact"
-            if isinstance(inst.spec, ConvBnActSpec)
-            else block_kind(inst.spec)
-        )
-        x = get_block_builder(kind)(
-            x,
-            inst.spec,
-            name=inst.name,
-            drop_path_rate=rate,
-            image=image,
-            output_stride=inst.stride,
+        x = emit_block(
+            x, inst, name=inst.name, drop_path_rate=rate, image=image
         )
         level = math.log2(inst.stride)
         if level.is_integer() and 1 <= level <= 5:

@@ -63,13 +63,13 @@ def host_settings(mode, num_threads):
 
 
 def _block_key(instance, height, width):
-    from tfeff.spec.notation import _encode_token
-    from tfeff.spec.notation import block_kind
+    from tfeff.spec.notation import ConvBnActSpec
+    from tfeff.spec.notation import encode_block
 
-    try:
-        token = _encode_token(block_kind(instance.spec), instance.spec)
-    except Exception:  # A spec the notation has no token for.
-        token = repr(instance.spec)
+    kind = None
+    if isinstance(instance.spec, ConvBnActSpec):
+        kind = "stem" if instance.stage == 0 else "head"
+    token = encode_block(instance.spec, kind)
     return f"{token}@{height}x{width}x{instance.in_channels}"
 
 
@@ -149,12 +149,10 @@ class LatencyTable:
     def _probe(self, spec, instance, size, channels):
         import keras
 
-        from tfeff.blocks import get_block_builder
         from tfeff.models.builder import IMAGENET_MEAN
         from tfeff.models.builder import IMAGENET_STD
-        from tfeff.models.builder import _preprocess
-        from tfeff.spec.notation import ConvBnActSpec
-        from tfeff.spec.notation import block_kind
+        from tfeff.models.builder import add_preprocessing
+        from tfeff.models.builder import emit_block
 
         if instance is None:  # Pooling + classifier.
             inputs = keras.Input((size, size, channels))
@@ -167,20 +165,8 @@ class LatencyTable:
         x = inputs
         is_stem = instance.stage == 0
         if is_stem:
-            x = _preprocess(inputs, IMAGENET_MEAN, IMAGENET_STD)
-        kind = (
-            "convbnact"
-            if isinstance(instance.spec, ConvBnActSpec)
-            else block_kind(instance.spec)
-        )
-        x = get_block_builder(kind)(
-            x,
-            instance.spec,
-            name="probe",
-            drop_path_rate=0.0,
-            image=x,
-            output_stride=instance.stride,
-        )
+            x = add_preprocessing(inputs, IMAGENET_MEAN, IMAGENET_STD)
+        x = emit_block(x, instance, name="probe")
         return keras.Model(inputs, x), is_stem
 
     def _measure_model(self, model, pixels):

@@ -119,8 +119,10 @@ class ProxyTuner(base_tuner.BaseTuner):
         self._trial_start = time.perf_counter()
         cost = self.space.cost(trial.hyperparameters.values)
         self._print(
-            f"[trial {int(trial.trial_id) + 1}/{self.oracle.max_trials}] "
-            f"{format_macs(cost.macs)}, {cost.params / 1e6:.2f}M params: "
+            # Progress n/N, then keras-tuner's trial id (0-based), the name
+            # trials.jsonl, retrain and the winner line use.
+            f"[{int(trial.trial_id) + 1}/{self.oracle.max_trials}] "
+            f"trial {trial.trial_id}: {format_macs(cost.macs)}, {cost.params / 1e6:.2f}M params: "
             f"{self.space.arch(trial.hyperparameters.values)}"
         )
 

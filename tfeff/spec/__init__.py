@@ -10,6 +10,7 @@ from tfeff.spec.notation import as_arch_spec
 from tfeff.spec.notation import block_kind
 from tfeff.spec.notation import decode_arch
 from tfeff.spec.notation import encode_arch
+from tfeff.spec.notation import encode_block
 from tfeff.spec.scaling import CompoundScaling
 from tfeff.spec.scaling import round_channels
 from tfeff.spec.scaling import round_repeats
@@ -35,6 +36,7 @@ __all__ = [
     "decode_arch",
     "eesp_dilations",
     "encode_arch",
+    "encode_block",
     "expand_blocks",
     "make_edge_friendly",
     "round_channels",

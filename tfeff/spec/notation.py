@@ -703,6 +703,23 @@ def _encode_token(kind, spec):
     return "_".join(parts)
 
 
+def encode_block(spec, kind=None):
+    """Encodes one block spec as its token of the arch string.
+
+    Args:
+        spec: a block spec (`MBConvSpec`, `GhostSpec`, ...) or a
+            `ConvBnActSpec`.
+        kind: str or None. Token kind; None takes the block's own kind
+            (`block_kind(spec)`), and `"stem"` for a `ConvBnActSpec`.
+
+    Returns:
+        str, e.g. `"mbconv_r1_k3_s1_e1_c16"`.
+    """
+    if kind is None:
+        kind = "stem" if isinstance(spec, ConvBnActSpec) else block_kind(spec)
+    return _encode_token(kind, spec)
+
+
 def encode_arch(spec):
     """Encodes an `ArchSpec` as its canonical arch string.
 
