@@ -30,7 +30,7 @@ def test_applications_all():
     expected = [f"EfficientNetB{i}" for i in range(8)]
     expected += [f"EfficientNetLite{i}" for i in range(5)]
     expected += [
-        "DiCENet", "ESPNetC", "ESPNetV2", "GhostNet", "IGCV3", "MixNetL", "MixNetM", "MixNetS",
+        "DiCENet", "ESPNetC", "ESPNetSeg", "ESPNetV2", "GhostNet", "IGCV3", "MixNetL", "MixNetM", "MixNetS",
         "MobileNetV2", "ShuffleNetV2",
         "decode_predictions", "list_models", "preprocess_input",
     ]  # fmt: skip

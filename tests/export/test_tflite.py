@@ -57,6 +57,7 @@ def assert_fully_int8(path, io_float=True):
         "test_efficientnet_lite",  # ReLU6, no SE
         "test_mobile_blocks",  # Ghost, shuffle, IGCV3
         "test_all_blocks",  # MixConv tiles, EESP, hard-swish, PReLU
+        "test_esp_dice",  # ESP, image reinforcement, DiCE, grouped FC
     ],
 )
 def test_qat_model_exports_fully_int8_and_matches_keras(name, tmp_path):
@@ -147,3 +148,45 @@ def test_edgetpu_report_explains_cpu_ops(tmp_path):
     reasons = {op.op: op.reason for op in report.ops if not op.mapped}
     assert "HardSwish" in reasons["HARD_SWISH"]
     assert any("More than one subgraph" in r for r in reasons.values())
+
+
+# The smallest published variant of every family, at 64x64 (full depth and
+# width: the conversions take minutes, hence `large`).
+SMALLEST = [
+    "efficientnet_b0",
+    "efficientnet_lite0",
+    "mixnet_s",
+    "ghostnet_050",
+    "espnetv2_050",
+    "espnet_c",
+    "shufflenetv2_050",
+    "mobilenetv2_035",
+    "igcv3_d",
+    "dicenet_020",
+]
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("name", SMALLEST)
+def test_every_family_exports_fully_int8(name, tmp_path):
+    images = _smooth_images(4)
+    qat = quantize_aware(_model(name), images)
+    path = to_tflite(qat, tmp_path / "m.tflite", mode="int8")
+    assert_fully_int8(path)
+    assert verify(path, qat, images)["max_abs_diff"] <= 8 / 256
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("name", SMALLEST)
+def test_edge_friendly_form_of_every_family_maps_every_op(name, tmp_path):
+    from tfeff.models.registry import get_variant
+
+    variant = get_variant(name)
+    keras.utils.set_random_seed(0)
+    model = tfeff.build_image_classifier(
+        tfeff.make_edge_friendly(variant.resolved_arch()),
+        num_classes=5,
+        input_shape=(64, 64, 3),
+    )
+    report = to_edgetpu(quantize_aware(model, _smooth_images(4)), tmp_path)
+    assert report.all_mapped, report.table()

@@ -26,6 +26,7 @@ from tfeff.applications.families import MobileNetV2
 from tfeff.applications.families import ShuffleNetV2
 from tfeff.applications.imagenet_utils import decode_predictions
 from tfeff.applications.imagenet_utils import preprocess_input
+from tfeff.applications.segmentation import ESPNetSeg
 
 __all__ = [
     "EfficientNetB0",
@@ -43,6 +44,7 @@ __all__ = [
     "EfficientNetLite4",
     "DiCENet",
     "ESPNetC",
+    "ESPNetSeg",
     "ESPNetV2",
     "GhostNet",
     "IGCV3",

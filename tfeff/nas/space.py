@@ -16,7 +16,7 @@ Per stage the choices are:
 - `expand`: expansion ratio 3 or 6 (Ghost: hidden width = ratio x width);
 - `se`: squeeze-excite ratio 0 or 0.25 (not on EESP);
 - `repeats`: the base repeats + {-1, 0, +1} (at least 1);
-- `width`: the base width x {0.75, 1.0, 1.25}, rounded to a multiple of 8
+- `width`: the base width x {0.75, 1.0, 1.25, 1.5, 1.75}, rounded to a multiple of 8
   (EESP: of 16, so its grouped reduce divides evenly).
 """
 
@@ -32,7 +32,10 @@ KERNELS = (3, 5, 7)
 EXPAND_RATIOS = (3, 6)
 SE_RATIOS = (0.0, 0.25)
 REPEAT_DELTAS = (-1, 0, 1)
-WIDTH_MULTIPLIERS = (0.75, 1.0, 1.25)
+# Up to 1.75: GhostNet widened x1.74 is the strongest published layout at
+# 0.4 G MACs on the proxy (benchmarks/RESULTS.md), so the space must reach
+# widths like it.
+WIDTH_MULTIPLIERS = (0.75, 1.0, 1.25, 1.5, 1.75)
 
 
 @dataclass(frozen=True)

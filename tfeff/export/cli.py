@@ -1,0 +1,239 @@
+"""`tfeff-export MODEL.keras --mode int8 --representative-data DIR --edgetpu`.
+
+Converts a saved model to TFLite, checks the file against the Keras model
+and, with `--edgetpu`, writes the EdgeTPU artefacts and report. Prints the
+size, the verification figures and the report, and writes `export.json`
+beside the `.tflite` file.
+"""
+
+import argparse
+import os
+import sys
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+
+
+def image_files(directory):
+    """Image paths under `directory` (any depth), sorted for repeatability."""
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        found += [
+            os.path.join(root, name)
+            for name in sorted(files)
+            if name.lower().endswith(IMAGE_EXTENSIONS)
+        ]
+    return found
+
+
+def load_images(directory, size, limit):
+    """Up to `limit` images of `directory`, resized, as [0, 255] float32."""
+    import numpy as np
+    import tensorflow as tf
+
+    paths = image_files(directory)[:limit]
+    if not paths:
+        raise ValueError(
+            f"No images ({', '.join(IMAGE_EXTENSIONS)}) under "
+            f"--representative-data. Received: {directory!r}"
+        )
+    height, width, channels = size
+    images = []
+    for path in paths:
+        image = tf.io.decode_image(
+            tf.io.read_file(path), channels=channels, expand_animations=False
+        )
+        image = tf.image.resize(image, (height, width), antialias=True)
+        images.append(image.numpy())
+    return np.clip(np.stack(images), 0, 255).astype("float32")
+
+
+def _random_images(shape, count):
+    """Smooth random images; pure noise makes a poor comparison input."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    height, width, channels = shape
+    yy, xx = np.meshgrid(
+        np.linspace(0, 1, height), np.linspace(0, 1, width), indexing="ij"
+    )
+    images = []
+    for _ in range(count):
+        fx, fy, phase = rng.uniform(1, 4, 3)
+        base = np.sin(fx * np.pi * xx + phase) * np.cos(fy * np.pi * yy)
+        colour = rng.uniform(0.3, 1.0, channels)
+        images.append(127.5 + 120 * base[..., None] * colour)
+    return np.asarray(images, dtype="float32")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="tfeff-export",
+        description="Export a saved Keras model (.keras) to TFLite and, "
+        "optionally, the EdgeTPU; verify the file against the model.",
+    )
+    parser.add_argument("model", help="a .keras file (float or QAT model)")
+    parser.add_argument(
+        "--mode",
+        choices=("float32", "float16", "dynamic", "int8"),
+        default=None,
+        help="default: int8 for a quantization-aware model, else float32",
+    )
+    parser.add_argument(
+        "--representative-data",
+        metavar="DIR",
+        default=None,
+        help="folder of images (any depth) to calibrate int8 ranges and to "
+        "verify on; needed for --mode int8 on a float model",
+    )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=200,
+        help="images read from --representative-data (default 200)",
+    )
+    parser.add_argument(
+        "--io-dtype",
+        choices=("float32", "int8", "uint8"),
+        default="float32",
+        help="input/output type of an int8 model (default float32)",
+    )
+    parser.add_argument(
+        "--edgetpu",
+        action="store_true",
+        help="also write the int8 EdgeTPU model and its compatibility "
+        "report (and run edgetpu_compiler when it is on PATH)",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default: the model's folder)",
+    )
+    return parser
+
+
+def _fail(parser, message):
+    parser.exit(2, f"{parser.prog}: error: {message}\n")
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    # Argument checks come before TensorFlow is imported: a typo costs
+    # a second, not a TensorFlow start-up.
+    if not os.path.isfile(args.model) or not args.model.endswith(".keras"):
+        _fail(parser, f"MODEL must be a .keras file. Received: {args.model!r}")
+    if args.representative_data is not None and not os.path.isdir(
+        args.representative_data
+    ):
+        _fail(
+            parser,
+            "--representative-data must be a folder. Received: "
+            f"{args.representative_data!r}",
+        )
+    if args.samples < 1:
+        _fail(parser, f"--samples must be >= 1. Received: {args.samples}")
+
+    import keras
+
+    import tfeff  # noqa: F401  Registers tfeff's layers for loading.
+    from tfeff.export.edgetpu import to_edgetpu
+    from tfeff.export.tflite import _is_qat
+    from tfeff.export.tflite import to_tflite
+    from tfeff.export.tflite import verify
+    from tfeff.files import atomic_write_json
+
+    model = keras.saving.load_model(args.model, compile=False)
+    qat = _is_qat(model)
+    mode = args.mode or ("int8" if qat else "float32")
+    shape = tuple(model.input_shape[1:])
+    if any(dim is None for dim in shape):
+        _fail(
+            parser,
+            f"the model's input size is not fixed ({model.input_shape}); "
+            "rebuild it with input_shape=(height, width, channels)",
+        )
+    images = None
+    if args.representative_data is not None:
+        try:
+            images = load_images(args.representative_data, shape, args.samples)
+        except ValueError as error:
+            _fail(parser, str(error))
+    if mode == "int8" and not qat and images is None:
+        _fail(
+            parser,
+            "--mode int8 on a float model needs --representative-data DIR "
+            "(images to calibrate activation ranges), or export a "
+            "quantization-aware model",
+        )
+    if args.edgetpu and not qat and images is None:
+        _fail(
+            parser,
+            "--edgetpu on a float model needs --representative-data DIR "
+            "(the EdgeTPU runs int8 only), or export a quantization-aware "
+            "model",
+        )
+    out = args.out or os.path.dirname(os.path.abspath(args.model))
+    os.makedirs(out, exist_ok=True)
+    stem = os.path.splitext(os.path.basename(args.model))[0]
+    path = os.path.join(out, f"{stem}_{mode}.tflite")
+    try:
+        to_tflite(
+            model,
+            path,
+            mode=mode,
+            representative_data=images,
+            io_dtype=args.io_dtype,
+        )
+    except (ValueError, TypeError) as error:
+        _fail(parser, str(error))
+    size = os.path.getsize(path)
+    print(f"Wrote {path}: {size / 1e6:.2f} MB ({mode}, {args.io_dtype} IO)")
+
+    source = "representative images"
+    check = images
+    if check is None:
+        source = (
+            "smooth random images (pass --representative-data for real ones)"
+        )
+        check = _random_images(shape, 16)
+    check = check[:64]
+    figures = verify(path, model, check)
+    print(
+        f"Verification on {figures['samples']} {source}: top-1 agreement "
+        f"{figures['top1_agreement']:.4f}, max |diff| "
+        f"{figures['max_abs_diff']:.4g}, mean |diff| "
+        f"{figures['mean_abs_diff']:.4g}"
+    )
+    summary = {
+        "model": os.path.abspath(args.model),
+        "tflite": path,
+        "mode": mode,
+        "io_dtype": args.io_dtype,
+        "quantization_aware": qat,
+        "size_bytes": size,
+        "verification": dict(figures, inputs=source),
+    }
+    if args.edgetpu:
+        edgetpu_dir = os.path.join(out, f"{stem}_edgetpu")
+        try:
+            report = to_edgetpu(
+                model if mode != "int8" or args.io_dtype != "int8" else path,
+                edgetpu_dir,
+                representative_data=images,
+            )
+        except (ValueError, TypeError) as error:
+            _fail(parser, f"--edgetpu: {error}")
+        print(report.table())
+        summary["edgetpu"] = {
+            "dir": edgetpu_dir,
+            "mapped": report.mapped,
+            "total": len(report.ops),
+            "all_mapped": report.all_mapped,
+        }
+    atomic_write_json(os.path.join(out, f"{stem}_export.json"), summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
