@@ -18,7 +18,7 @@ from tfeff.quantize import quantize_aware
 pytest.importorskip("ai_edge_litert")
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
-WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FULLY_CONNECTED")
 
 
 def _model(name):
@@ -71,6 +71,28 @@ def test_qat_model_exports_fully_int8_and_matches_keras(name, tmp_path):
     assert report["max_abs_diff"] <= 8 / 256
     assert report["top1_agreement"] >= 0.875
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".partial")]
+
+
+def test_segmenter_qat_exports_fully_int8(tmp_path):
+    from tfeff.models.segmentation import SemanticSegmenter
+
+    keras.utils.set_random_seed(0)
+    model = SemanticSegmenter(
+        "stem_k3_s2_c16_npr | imgcat | espstage_r1_c32_img | espstage_r1_c64",
+        num_classes=5,
+        input_shape=(64, 64, 3),
+    )
+    images = _smooth_images(4)
+    qat = quantize_aware(model, images)
+    # Transposed convs fold the batch norm that follows them, like convs.
+    assert sum(type(layer).__name__ == "Identity" for layer in qat.layers) > 0
+    path = to_tflite(qat, tmp_path / "seg.tflite", mode="int8")
+    assert_fully_int8(path)
+    ops, _ = _ops(path)
+    assert sum(op["op_name"] == "TRANSPOSE_CONV" for op in ops) == 3
+    report = verify(path, qat, images)  # Per pixel: argmax over classes.
+    assert report["samples"] == 4 * 64 * 64
+    assert report["top1_agreement"] >= 0.95, report
 
 
 def test_int8_io_and_metadata(tmp_path):
@@ -166,8 +188,41 @@ SMALLEST = [
 ]
 
 
+def _known_gaps(gaps):
+    """SMALLEST, with strict xfails for the measured gaps (issue 7 is open on
+    them; a fix turns the xfail into a failure that asks for its removal)."""
+    return [
+        pytest.param(
+            name, marks=pytest.mark.xfail(strict=True, reason=gaps[name])
+        )
+        if name in gaps
+        else name
+        for name in SMALLEST
+    ]
+
+
+INT8_GAPS = {
+    "shufflenetv2_050": "int8 vs QAT max |diff| 0.051 (13 int8 steps of "
+    "the softmax) on full depth; an unsimulated requantization",
+    "dicenet_020": "a max-pool output read by two branches reaches the "
+    "left branch's depthwise conv unquantized (float DEPTHWISE_CONV_2D)",
+}
+EDGETPU_GAPS = {
+    "mixnet_s": "MixConv/grouped-conv channel splits are SPLIT_V, not an "
+    "EdgeTPU op",
+    "ghostnet_050": "concat inputs with their own ranges make the converter "
+    "requantize (QUANTIZE) inside the graph",
+    "espnetv2_050": "in-graph requantization (concat) and SPLIT_V",
+    "espnet_c": "in-graph requantization at concatenations",
+    "shufflenetv2_050": "in-graph requantization, SPLIT_V, shuffle reshape",
+    "igcv3_d": "SPLIT_V of the grouped 1x1 convs",
+    "dicenet_020": "float max-pool branch (see INT8_GAPS), requantization, "
+    "SPLIT_V",
+}
+
+
 @pytest.mark.large
-@pytest.mark.parametrize("name", SMALLEST)
+@pytest.mark.parametrize("name", _known_gaps(INT8_GAPS))
 def test_every_family_exports_fully_int8(name, tmp_path):
     images = _smooth_images(4)
     qat = quantize_aware(_model(name), images)
@@ -177,14 +232,14 @@ def test_every_family_exports_fully_int8(name, tmp_path):
 
 
 @pytest.mark.large
-@pytest.mark.parametrize("name", SMALLEST)
+@pytest.mark.parametrize("name", _known_gaps(EDGETPU_GAPS))
 def test_edge_friendly_form_of_every_family_maps_every_op(name, tmp_path):
     from tfeff.models.registry import get_variant
 
     variant = get_variant(name)
     keras.utils.set_random_seed(0)
     model = tfeff.build_image_classifier(
-        tfeff.make_edge_friendly(variant.resolved_arch()),
+        tfeff.spec.make_edge_friendly(variant.resolved_arch()),
         num_classes=5,
         input_shape=(64, 64, 3),
     )

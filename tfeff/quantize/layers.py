@@ -145,7 +145,7 @@ FIXED_RANGES = {
     "tanh": (-1.0, 127.0 / 128.0),
 }
 
-_FOLDABLE = ("Conv2D", "DepthwiseConv2D", "Dense")
+_FOLDABLE = ("Conv2D", "DepthwiseConv2D", "Conv2DTranspose", "Dense")
 # Activations the TFLite converter fuses into CONV_2D / DEPTHWISE_CONV_2D /
 # FULLY_CONNECTED / ADD: no int8 tensor between the op and the activation.
 FUSABLE_ACTIVATIONS = ("linear", "relu", "relu6")
@@ -153,10 +153,12 @@ FUSABLE_ACTIVATIONS = ("linear", "relu", "relu6")
 
 @keras.saving.register_keras_serializable(package="tfeff")
 class FoldedConv(keras.layers.Layer):
-    """Conv2D / DepthwiseConv2D / Dense + folded batch norm, weights int8.
+    """Conv2D / DepthwiseConv2D / Conv2DTranspose / Dense + folded batch
+    norm, weights int8.
 
     Args:
-        layer_class: `"Conv2D"`, `"DepthwiseConv2D"` or `"Dense"`.
+        layer_class: `"Conv2D"`, `"DepthwiseConv2D"`, `"Conv2DTranspose"`
+            or `"Dense"`.
         layer_config: dict. The original layer's `get_config()`.
         batch_norm_config: dict or None. The folded BatchNormalization's
             config (its `epsilon`, `center`, `scale` are used).
@@ -208,6 +210,14 @@ class FoldedConv(keras.layers.Layer):
             kernel_shape = tuple(config["kernel_size"]) + (
                 in_channels // config.get("groups", 1),
                 config["filters"],
+            )
+            out_channels = config["filters"]
+            initializer = config["kernel_initializer"]
+        elif self.layer_class == "Conv2DTranspose":
+            # Keras stores transposed kernels as (kh, kw, out, in).
+            kernel_shape = tuple(config["kernel_size"]) + (
+                config["filters"],
+                in_channels,
             )
             out_channels = config["filters"]
             initializer = config["kernel_initializer"]
@@ -283,6 +293,8 @@ class FoldedConv(keras.layers.Layer):
             if self.layer_class == "DepthwiseConv2D":
                 shape = kernel.shape
                 kernel = kernel * ops.reshape(scale, (shape[-2], shape[-1]))
+            elif self.layer_class == "Conv2DTranspose":
+                kernel = kernel * ops.reshape(scale, (-1, 1))
             else:
                 kernel = kernel * scale
             bias = (bias - self.moving_mean) * scale
@@ -291,16 +303,21 @@ class FoldedConv(keras.layers.Layer):
         return kernel, bias
 
     def quantized_kernel(self, kernel):
-        """Per-output-channel symmetric fake quantization of `kernel`."""
+        """Symmetric fake quantization of `kernel`: per output channel, per
+        tensor for Conv2DTranspose and Dense."""
         if self.layer_class == "DepthwiseConv2D":
             # Output channels are (in_channels * multiplier); TFLite stores
             # them on the last axis of a [1, kh, kw, C] kernel.
             shape = kernel.shape
             flat = ops.reshape(kernel, shape[:2] + (1, shape[2] * shape[3]))
             return ops.reshape(self.quantized_kernel_flat(flat), shape)
-        if self.layer_class == "Dense":
-            # The converter transposes FULLY_CONNECTED weights and then
-            # rejects a per-channel axis; TFLite's FC is per tensor anyway.
+        if self.layer_class in ("Conv2DTranspose", "Dense"):
+            # Dense: the converter transposes FULLY_CONNECTED weights and
+            # then rejects a per-channel axis; TFLite's FC is per tensor.
+            # Conv2DTranspose: its output channels are the kernel's axis -2,
+            # which per-channel fake quantization (last axis only) cannot
+            # name, and a transpose around it breaks the converter's
+            # quantized-axis tracking.
             bound = ops.stop_gradient(
                 ops.maximum(ops.max(ops.abs(kernel)), 1e-8)
             )
@@ -348,6 +365,15 @@ class FoldedConv(keras.layers.Layer):
                 padding=config["padding"],
                 dilation_rate=config["dilation_rate"],
             )
+        elif self.layer_class == "Conv2DTranspose":
+            x = ops.conv_transpose(
+                inputs,
+                kernel,
+                strides=config["strides"],
+                padding=config["padding"],
+                output_padding=config.get("output_padding"),
+                dilation_rate=config["dilation_rate"],
+            )
         else:
             x = ops.depthwise_conv(
                 inputs,
@@ -370,6 +396,10 @@ class FoldedConv(keras.layers.Layer):
         kernel_size = config["kernel_size"]
         strides = config["strides"]
         dilation = config["dilation_rate"]
+        if self.layer_class == "Conv2DTranspose":
+            return keras.layers.Conv2DTranspose.from_config(
+                config
+            ).compute_output_shape(input_shape)
         spatial = []
         for size, k, s, d in zip(
             input_shape[1:3], kernel_size, strides, dilation

@@ -27,7 +27,7 @@ from tfeff.quantize.layers import FoldedConv
 from tfeff.quantize.layers import QuantizedBatchNormalization
 from tfeff.quantize.layers import QuantizedSum
 
-_FOLDABLE = ("Conv2D", "DepthwiseConv2D", "Dense")
+_FOLDABLE = ("Conv2D", "DepthwiseConv2D", "Conv2DTranspose", "Dense")
 # Ops whose int8 output shares its input's scale in TFLite.
 _SAME_SCALE = {
     "InputLayer",
@@ -147,7 +147,8 @@ def _check_supported(model):
             raise TypeError(
                 f"quantize_aware does not know layer {layer.name!r} of type "
                 f"{kind}, which holds weights. Supported weighted layers: "
-                "Conv2D, DepthwiseConv2D, Dense, BatchNormalization, PReLU."
+                "Conv2D, DepthwiseConv2D, Conv2DTranspose, Dense, "
+                "BatchNormalization, PReLU."
             )
 
 
