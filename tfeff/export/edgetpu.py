@@ -25,6 +25,9 @@ from tfeff.files import atomic_write_bytes
 
 # Coral's supported-op table plus later additions (compiler 2.0-16);
 # deployment.md §2.2. PRELU: Coral staff suggest it maps; verify on device.
+# QUANTIZE: since compiler 2.0 / runtime v13, so an int8 -> int8 QUANTIZE
+# (the requantization the converter puts in front of a concatenation whose
+# inputs have other ranges) maps too.
 EDGETPU_OPS = {
     "ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "CONV_2D", "DEPTHWISE_CONV_2D",
     "AVERAGE_POOL_2D", "MAX_POOL_2D", "CONCATENATION", "FULLY_CONNECTED",
@@ -147,12 +150,10 @@ def analyze(tflite_path):
                 reason = _tensor_problem(tensor, index in activations)
                 if reason:
                     break
-        if name in ("QUANTIZE", "DEQUANTIZE") and reason is None:
-            touches_io = any(i in inputs for i in op["inputs"]) or any(
-                o in outputs for o in op["outputs"]
-            )
+        if name == "DEQUANTIZE" and reason is None:
+            touches_io = any(o in outputs for o in op["outputs"])
             if not touches_io:
-                reason = "requantization inside the graph"
+                reason = "float tensor inside the graph (DEQUANTIZE)"
         if reason is None and fallen_back:
             reason = "More than one subgraph is not supported (after a CPU op)"
         if reason is not None and name not in ("QUANTIZE", "DEQUANTIZE"):

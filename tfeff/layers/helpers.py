@@ -38,12 +38,17 @@ class ChannelSplit(keras.layers.Layer):
         self.sizes = sizes
 
     def call(self, inputs):
-        boundaries = []
-        total = 0
-        for size in self.sizes[:-1]:
-            total += size
-            boundaries.append(total)
-        return keras.ops.split(inputs, boundaries, axis=-1)
+        # Equal chunks become TFLite's SPLIT and unequal ones STRIDED_SLICEs
+        # (strides 1). Both map to the EdgeTPU and XNNPACK; SPLIT_V, what a
+        # split at arbitrary boundaries converts to, maps to neither.
+        if len(set(self.sizes)) == 1:
+            return keras.ops.split(inputs, len(self.sizes), axis=-1)
+        outputs = []
+        start = 0
+        for size in self.sizes:
+            outputs.append(inputs[..., start : start + size])
+            start += size
+        return outputs
 
     def compute_output_shape(self, input_shape):
         if input_shape[-1] is not None and input_shape[-1] != sum(self.sizes):
@@ -125,17 +130,18 @@ class ChannelShuffle(keras.layers.Layer):
     def call(self, inputs):
         shape = keras.ops.shape(inputs)
         channels = inputs.shape[-1]
+        # Rank 4 throughout, (batch, H*W, groups, C/groups), so that the
+        # EdgeTPU (4-D tensors at most) maps the reshape and transpose.
         x = keras.ops.reshape(
             inputs,
             (
                 shape[0],
-                shape[1],
-                shape[2],
+                shape[1] * shape[2],
                 self.groups,
                 channels // self.groups,
             ),
         )
-        x = keras.ops.transpose(x, (0, 1, 2, 4, 3))
+        x = keras.ops.transpose(x, (0, 1, 3, 2))
         return keras.ops.reshape(x, (shape[0], shape[1], shape[2], channels))
 
     def compute_output_shape(self, input_shape):

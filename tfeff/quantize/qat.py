@@ -416,11 +416,14 @@ def quantize_aware(model, representative_data=None, *, steps=None, name=None):
             ]
             for out in keras.tree.flatten(outputs):
                 range_of[id(out)] = inherited[0] if inherited else None
-            if _kind(source) == "AveragePooling2D" and inherited[0] is not None:
-                # TFLite's int8 AVERAGE_POOL_2D keeps its input's scale, and
-                # the converter cannot requantize after it on its own: a
+            pools = ("AveragePooling2D", "MaxPooling2D")
+            if _kind(source) in pools and inherited[0] is not None:
+                # TFLite's int8 pools keep their input's scale, and the
+                # converter cannot requantize after them on its own: a
                 # quantizer sharing the input's range marks the output so
-                # later ops (e.g. a concat) requantize from there.
+                # later ops (e.g. a concat) requantize from there. Without
+                # it, a max-pool read by an average pool and a conv (DiCE's
+                # strided unit after the stem) left that conv in float.
                 tied = ActivationQuantizer(name=f"{layer.name}_quant")
                 tied.tie_to(inherited[0])
                 outputs = tied(outputs)
