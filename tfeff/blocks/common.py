@@ -169,15 +169,36 @@ def batch_norm(x, name):
     )(x)
 
 
-def conv(x, filters, kernel_size, *, name, strides=1, groups=1, use_bias=False):
+def _normalized(x, batch_norm_name, suffix=""):
+    if batch_norm_name is None:
+        return x
+    return batch_norm(x, f"{batch_norm_name}{suffix}")
+
+
+def conv(
+    x,
+    filters,
+    kernel_size,
+    *,
+    name,
+    strides=1,
+    groups=1,
+    use_bias=False,
+    batch_norm_name=None,
+):
     """A convolution; `groups > 1` is emitted as split → convs → concat.
 
     Split-conv-concat instead of `Conv2D(groups=...)`: TF's CPU kernel and
     the EdgeTPU lack grouped convolution, and MixNet splits unevenly (the
     remainder goes to the first group), which `groups=` cannot express.
+
+    With `batch_norm_name`, a batch norm follows the conv; for groups, one
+    per group before the concat (`<name>_g<k>`), so that the TFLite
+    converter folds each into its conv (after a concat it would stay a
+    float MUL and ADD over the whole tensor). Same parameters either way.
     """
     if groups == 1:
-        return keras.layers.Conv2D(
+        y = keras.layers.Conv2D(
             filters,
             kernel_size,
             strides=strides,
@@ -186,6 +207,7 @@ def conv(x, filters, kernel_size, *, name, strides=1, groups=1, use_bias=False):
             kernel_initializer=CONV_KERNEL_INITIALIZER,
             name=name,
         )(x)
+        return _normalized(y, batch_norm_name)
     in_splits = split_channels(x.shape[-1], groups)
     out_splits = split_channels(filters, groups)
     parts = ChannelSplit(in_splits, name=f"{name}_split")(x)
@@ -200,6 +222,10 @@ def conv(x, filters, kernel_size, *, name, strides=1, groups=1, use_bias=False):
             name=f"{name}_g{index + 1}",
         )(part)
         for index, (part, out) in enumerate(zip(parts, out_splits))
+    ]
+    outputs = [
+        _normalized(y, batch_norm_name, f"_g{index + 1}")
+        for index, y in enumerate(outputs)
     ]
     return keras.layers.Concatenate(name=f"{name}_concat")(outputs)
 
@@ -270,7 +296,15 @@ def _depthwise(x, kernel, *, name, strides=1, dilation_rate=1):
     return keras.layers.Add(name=f"{name}_sum")(outputs)
 
 
-def depthwise_conv(x, kernel_size, *, name, strides=1, dilation_rate=1):
+def depthwise_conv(
+    x,
+    kernel_size,
+    *,
+    name,
+    strides=1,
+    dilation_rate=1,
+    batch_norm_name=None,
+):
     """Depthwise conv; a kernel list makes a MixConv (split → dw convs → concat).
 
     Kernels above 5x5 are emitted as a sum of <= 5x5 tiles (see
@@ -278,16 +312,19 @@ def depthwise_conv(x, kernel_size, *, name, strides=1, dilation_rate=1):
 
     Args:
         kernel_size: int or tuple of int.
+        batch_norm_name: str or None. A batch norm after the conv; for a
+            MixConv one per kernel group before the concat (see `conv`).
     """
     kernels = kernel_size if isinstance(kernel_size, tuple) else (kernel_size,)
     if len(kernels) == 1:
-        return _depthwise(
+        y = _depthwise(
             x,
             kernels[0],
             strides=strides,
             dilation_rate=dilation_rate,
             name=name,
         )
+        return _normalized(y, batch_norm_name)
     splits = split_channels(x.shape[-1], len(kernels))
     parts = ChannelSplit(splits, name=f"{name}_split")(x)
     outputs = [
@@ -299,6 +336,10 @@ def depthwise_conv(x, kernel_size, *, name, strides=1, dilation_rate=1):
             name=f"{name}_g{index + 1}",
         )
         for index, (part, kernel) in enumerate(zip(parts, kernels))
+    ]
+    outputs = [
+        _normalized(y, batch_norm_name, f"_g{index + 1}")
+        for index, y in enumerate(outputs)
     ]
     return keras.layers.Concatenate(name=f"{name}_concat")(outputs)
 

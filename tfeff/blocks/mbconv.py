@@ -13,7 +13,10 @@ Deviations from reference:
 - Strided depthwise convs use `padding="same"`; keras.applications pads
   explicitly with `correct_pad`, which gives the same TF-style padding.
 - Grouped 1x1 convs (MixNet `a1.1`/`p1.1`) are split → convs → concat, as
-  in the TF reference's `GroupedConv2D`.
+  in the TF reference's `GroupedConv2D`. After grouped convs and MixConv
+  kernel groups, the batch norm is applied per group before the concat
+  (`_bn_g<k>` layers; same parameters as the reference's one batch norm
+  after it), so TFLite folds each into its conv.
 - Depthwise kernels above 5x5 (MixNet's 7, 9, 11) are emitted as sums of
   <= 25-tap tiles that partition the kernel (`common.depthwise_tiles`):
   same parameters and MACs, and TFLite runs them ~5x faster. Their padding
@@ -24,7 +27,6 @@ Deviations from reference:
 import keras
 
 from tfeff.blocks.common import activation_layer
-from tfeff.blocks.common import batch_norm
 from tfeff.blocks.common import conv
 from tfeff.blocks.common import depthwise_conv
 from tfeff.blocks.common import drop_path
@@ -50,14 +52,21 @@ def mbconv(
     mid = mbconv_expanded_filters(in_channels, spec.expand_ratio)
     if spec.expand_ratio != 1:
         x = conv(
-            x, mid, 1, groups=spec.expand_groups, name=f"{name}_expand_conv"
+            x,
+            mid,
+            1,
+            groups=spec.expand_groups,
+            name=f"{name}_expand_conv",
+            batch_norm_name=f"{name}_expand_bn",
         )
-        x = batch_norm(x, f"{name}_expand_bn")
         x = activation_layer(x, spec.activation, f"{name}_expand_act")
     x = depthwise_conv(
-        x, spec.kernel_size, strides=spec.strides, name=f"{name}_dw_conv"
+        x,
+        spec.kernel_size,
+        strides=spec.strides,
+        name=f"{name}_dw_conv",
+        batch_norm_name=f"{name}_dw_bn",
     )
-    x = batch_norm(x, f"{name}_dw_bn")
     x = activation_layer(x, spec.activation, f"{name}_dw_act")
     if spec.se_ratio > 0:
         x = squeeze_excite(
@@ -72,8 +81,8 @@ def mbconv(
         1,
         groups=spec.project_groups,
         name=f"{name}_project_conv",
+        batch_norm_name=f"{name}_project_bn",
     )
-    x = batch_norm(x, f"{name}_project_bn")
     if has_identity_skip(spec, in_channels):
         x = drop_path(x, drop_path_rate, f"{name}_drop_path")
         x = keras.layers.Add(name=f"{name}_add")([x, inputs])
