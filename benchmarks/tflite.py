@@ -24,10 +24,10 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import tfeff  # noqa: E402
+from tfeff.data.synthetic import smooth_images  # noqa: E402
 from tfeff.export import to_tflite  # noqa: E402
 from tfeff.export.tflite import xnnpack_can_prepare  # noqa: E402
 from tfeff.files import atomic_write_json  # noqa: E402
@@ -44,16 +44,7 @@ MODELS = {
 
 def calibration_images(size, count=16, seed=0):
     """Images with spatial structure at [0, 255], like photographs."""
-    rng = np.random.default_rng(seed)
-    grid = np.linspace(0, 1, size)
-    yy, xx = np.meshgrid(grid, grid, indexing="ij")
-    images = []
-    for _ in range(count):
-        fx, fy, phase = rng.uniform(1, 6, 3)
-        base = np.sin(fx * np.pi * xx + phase) * np.cos(fy * np.pi * yy)
-        colour = rng.uniform(0.3, 1.0, 3)
-        images.append(127.5 + 120 * base[..., None] * colour)
-    return np.asarray(images, dtype="float32")
+    return smooth_images(count, size=size, seed=seed, max_frequency=6.0)
 
 
 def main(argv=None):

@@ -7,6 +7,7 @@ import pytest
 import tfeff
 from tests.harness import random_images
 from tests.harness import trainable_count
+from tfeff.data.synthetic import smooth_images
 from tfeff.quantize import ActivationQuantizer
 from tfeff.quantize import FoldedConv
 from tfeff.quantize import QuantizedModel
@@ -35,16 +36,7 @@ def _model(name, activation=None):
 
 def _smooth_images(count, seed=0):
     """Images with spatial structure (random noise makes every range huge)."""
-    rng = np.random.default_rng(seed)
-    grid = np.linspace(0, 1, 64)
-    yy, xx = np.meshgrid(grid, grid, indexing="ij")
-    images = []
-    for _ in range(count):
-        fx, fy, phase = rng.uniform(1, 4, 3)
-        base = np.sin(fx * np.pi * xx + phase) * np.cos(fy * np.pi * yy)
-        colour = rng.uniform(0.3, 1.0, 3)
-        images.append(127.5 + 120 * base[..., None] * colour)
-    return np.asarray(images, dtype="float32")
+    return smooth_images(count, size=64, seed=seed)
 
 
 @pytest.mark.parametrize("name", VARIANTS)

@@ -50,20 +50,11 @@ def load_images(directory, size, limit):
 
 def _random_images(shape, count):
     """Smooth random images; pure noise makes a poor comparison input."""
-    import numpy as np
+    from tfeff.data.synthetic import smooth_images
 
-    rng = np.random.default_rng(0)
     height, width, channels = shape
-    yy, xx = np.meshgrid(
-        np.linspace(0, 1, height), np.linspace(0, 1, width), indexing="ij"
-    )
-    images = []
-    for _ in range(count):
-        fx, fy, phase = rng.uniform(1, 4, 3)
-        base = np.sin(fx * np.pi * xx + phase) * np.cos(fy * np.pi * yy)
-        colour = rng.uniform(0.3, 1.0, channels)
-        images.append(127.5 + 120 * base[..., None] * colour)
-    return np.asarray(images, dtype="float32")
+    images = smooth_images(count, size=max(height, width), channels=channels)
+    return images[:, :height, :width]
 
 
 def _parser():

@@ -27,6 +27,7 @@ from tfeff.blocks.esp import esp_module
 from tfeff.models.builder import IMAGENET_MEAN
 from tfeff.models.builder import IMAGENET_STD
 from tfeff.models.builder import EfficientBackbone
+from tfeff.models.builder import _SpecModelMixin
 
 DECODERS = ("espnet",)
 _LEVELS = {"espnet": ("P1", "P2", "P3")}
@@ -93,7 +94,7 @@ def _check_int(value, name, minimum):
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
-class SemanticSegmenter(keras.Model):
+class SemanticSegmenter(_SpecModelMixin, keras.Model):
     """Backbone + segmentation decoder; logits `(batch, H, W, num_classes)`.
 
     Args:
@@ -183,14 +184,3 @@ class SemanticSegmenter(keras.Model):
             "std": backbone._settings["std"],
             "aux_output": bool(aux_output),
         }
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            **self._settings,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
