@@ -95,6 +95,26 @@ def test_segmenter_qat_exports_fully_int8(tmp_path):
     assert report["top1_agreement"] >= 0.95, report
 
 
+def test_espnetv2_segmenter_qat_exports_fully_int8(tmp_path):
+    """The ESPNetv2 decoder (pyramid resizes, gated skips, depthwise-sum
+    merges) runs fully int8 with no op TFLite or the EdgeTPU lacks."""
+    keras.utils.set_random_seed(0)
+    model = tfeff.applications.ESPNetV2Seg(
+        0.5, classes=6, input_shape=(64, 64, 3)
+    )
+    images = _smooth_images(4)
+    qat = quantize_aware(model, images)
+    path = to_tflite(qat, tmp_path / "seg2.tflite", mode="int8")
+    assert_fully_int8(path)
+    names = {op["op_name"] for op in _ops(path)[0]}
+    assert "RESIZE_BILINEAR" in names
+    assert not names & {"SPLIT_V", "GATHER", "TRANSPOSE"}, names
+    report = verify(path, qat, images)
+    assert report["top1_agreement"] >= 0.9, report
+    edgetpu = to_edgetpu(path, tmp_path / "edgetpu")
+    assert edgetpu.all_mapped, edgetpu.table()
+
+
 def test_int8_io_and_metadata(tmp_path):
     model = _model("test_efficientnet_lite")
     qat = quantize_aware(model, _smooth_images(4))

@@ -27,6 +27,7 @@ from tfeff.applications.families import ShuffleNetV2
 from tfeff.applications.imagenet_utils import decode_predictions
 from tfeff.applications.imagenet_utils import preprocess_input
 from tfeff.applications.segmentation import ESPNetSeg
+from tfeff.applications.segmentation import ESPNetV2Seg
 
 __all__ = [
     "EfficientNetB0",
@@ -45,6 +46,7 @@ __all__ = [
     "DiCENet",
     "ESPNetC",
     "ESPNetSeg",
+    "ESPNetV2Seg",
     "ESPNetV2",
     "GhostNet",
     "IGCV3",

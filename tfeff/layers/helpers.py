@@ -66,11 +66,13 @@ class ChannelSplit(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="tfeff")
 class ChannelSlice(keras.layers.Layer):
-    """Keeps channels `[start, stop)` of the last axis.
+    """Keeps channels `[start, stop)` of the last axis, every `step`-th.
 
     Args:
         start: int. First channel kept.
         stop: int. One past the last channel kept.
+        step: int >= 1. Keeps `start, start + step, ...` (a strided slice,
+            one TFLite STRIDED_SLICE either way).
 
     Example:
 
@@ -78,24 +80,32 @@ class ChannelSlice(keras.layers.Layer):
     (1, 2, 2, 3)
     """
 
-    def __init__(self, start, stop, **kwargs):
+    def __init__(self, start, stop, step=1, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= int(start) < int(stop):
             raise ValueError(
                 f"Need 0 <= start < stop. Received: start={start}, stop={stop}"
             )
+        if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+            raise ValueError(
+                f"`step` must be an int >= 1. Received: step={step!r}"
+            )
         self.start = int(start)
         self.stop = int(stop)
+        self.step = step
 
     def call(self, inputs):
-        return inputs[..., self.start : self.stop]
+        return inputs[..., self.start : self.stop : self.step]
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.stop - self.start,)
+        kept = len(range(self.start, self.stop, self.step))
+        return tuple(input_shape[:-1]) + (kept,)
 
     def get_config(self):
         config = super().get_config()
-        config.update({"start": self.start, "stop": self.stop})
+        config.update(
+            {"start": self.start, "stop": self.stop, "step": self.step}
+        )
         return config
 
 

@@ -6,12 +6,23 @@ its arch string, cuts it at the deepest pyramid level the decoder reads
 and adds the decoder. Outputs are per-pixel logits at the input resolution.
 
 Decoders:
+- `"espnetv2"`: ESPNetv2's decoder (EfficientPyrPool stages and gated
+  EfficientPWConv skips) on P1..P4. Reference: sacmehta/EdgeNets
+  model/segmentation/espnetv2.py, nn_layers/efficient_pyramid_pool.py,
+  nn_layers/efficient_pt.py (@ 4a6c105d); architectures.md §5.2 (b).
 - `"espnet"`: ESPNet (v1)'s decoder on P1, P2, P3. Reference: sacmehta/ESPNet
   train/Model.py `ESPNet` (@ afe71c38); ../shared/reference/
   architectures.md §6. On ESPNet-C (p=2, q=8) with 20 classes the model has
   the reference's 365,109 parameters.
 
 Deviations from reference:
+- ESPNetv2: bilinear resizes use half-pixel centres (TF, TFLite), not
+  PyTorch's `align_corners=True`; the pyramid's adaptive average pooling is
+  an average pool where the size ratio is an integer and a bilinear resize
+  elsewhere (adaptive pooling with uneven windows has no TFLite op). The
+  merge (BR → shuffle → grouped 3x3 CBR) and the skips' grouped 3x3 convs
+  are emitted as depthwise convs and sums: same parameters and MACs (see
+  `efficient_pyramid_pool`, `_grouped_conv3x3`).
 - Batch norm momentum is TF's 0.99 (epsilon 1e-3 as the reference).
 - The optional auxiliary output (`aux_output=True`, for deep supervision in
   training) is the encoder's 1/8-resolution classifier upsampled
@@ -19,18 +30,24 @@ Deviations from reference:
   returns only the decoder's output.
 """
 
+import math
+
 import keras
 
 from tfeff.blocks.common import activation_layer
 from tfeff.blocks.common import batch_norm
 from tfeff.blocks.esp import esp_module
+from tfeff.layers.helpers import ChannelSlice
 from tfeff.models.builder import IMAGENET_MEAN
 from tfeff.models.builder import IMAGENET_STD
 from tfeff.models.builder import EfficientBackbone
 from tfeff.models.builder import _SpecModelMixin
 
-DECODERS = ("espnet",)
-_LEVELS = {"espnet": ("P1", "P2", "P3")}
+DECODERS = ("espnet", "espnetv2")
+_LEVELS = {"espnet": ("P1", "P2", "P3"), "espnetv2": ("P1", "P2", "P3", "P4")}
+# EdgeNets' `base_dec_planes`: 16 for Cityscapes and PASCAL VOC, 32 for COCO.
+DEFAULT_DECODER_PLANES = 16
+PYRAMID_SCALES = (2.0, 1.5, 1.0, 0.5, 0.1)
 
 
 def _conv1x1(x, filters, name):
@@ -86,6 +103,151 @@ def espnet_decoder(pyramid, num_classes, *, name="decoder"):
     return logits, encoder_logits
 
 
+def _cbr(x, filters, kernel, name, activation="prelu"):
+    x = keras.layers.Conv2D(
+        filters, kernel, padding="same", use_bias=False, name=f"{name}_conv"
+    )(x)
+    return _bn_act(x, name, activation)
+
+
+def _depthwise3x3(x, name, depth_multiplier=1):
+    return keras.layers.DepthwiseConv2D(
+        3,
+        padding="same",
+        depth_multiplier=depth_multiplier,
+        use_bias=False,
+        name=name,
+    )(x)
+
+
+def _resample(x, size, name, average):
+    """Resizes to `size` (h, w): an average pool where the ratio is an
+    integer and `average` asks for it (PyTorch's adaptive average pooling
+    is exactly that there), bilinear otherwise."""
+    height, width = x.shape[1:3]
+    if (height, width) == tuple(size):
+        return x
+    if average and height % size[0] == 0 and width % size[1] == 0:
+        pool = (height // size[0], width // size[1])
+        return keras.layers.AveragePooling2D(pool, name=f"{name}_pool")(x)
+    return keras.layers.Resizing(
+        size[0], size[1], interpolation="bilinear", name=f"{name}_resize"
+    )(x)
+
+
+def efficient_pyramid_pool(
+    x, proj_planes, out_planes, *, name, last=False, scales=PYRAMID_SCALES
+):
+    """ESPNetv2's EfficientPyrPool (EdgeNets nn_layers/efficient_pyramid_pool.py).
+
+    1x1 CBR to `proj_planes`; per scale a resize (at least 5x5), a 3x3
+    depthwise conv and a resize back; merge; 1x1 conv to `out_planes`,
+    then BN-PReLU unless `last` (the classifier, which has a bias instead).
+
+    The reference merges with BR over the concat → channel shuffle(5) →
+    3x3 CBR grouped by `proj_planes`. Each of those groups reads one channel
+    from every scale, so it is emitted here as BN-PReLU per scale → 3x3
+    depthwise per scale → sum: the same function and parameters, with no
+    concat, shuffle or grouped conv (none of which TFLite or the EdgeTPU
+    runs well).
+    """
+    x = _cbr(x, proj_planes, 1, f"{name}_proj")
+    height, width = x.shape[1:3]
+    merged = []
+    for index, scale in enumerate(sorted(scales, reverse=True)):
+        branch = f"{name}_s{index}"
+        size = (
+            max(5, math.ceil(height * scale)),
+            max(5, math.ceil(width * scale)),
+        )
+        y = _resample(x, size, f"{branch}_in", average=scale < 1.0)
+        y = _depthwise3x3(y, f"{branch}_dw")
+        y = _resample(y, (height, width), f"{branch}_out", average=scale > 1.0)
+        y = _bn_act(y, f"{branch}_merge")
+        merged.append(_depthwise3x3(y, f"{branch}_merge_dw"))
+    y = keras.layers.Add(name=f"{name}_merge_sum")(merged)
+    y = _bn_act(y, f"{name}_merge")
+    y = keras.layers.Conv2D(
+        out_planes, 1, use_bias=last, name=f"{name}_out_conv"
+    )(y)
+    if not last:
+        y = _bn_act(y, f"{name}_out")
+    return y
+
+
+def _grouped_conv3x3(x, filters, groups, name):
+    """A 3x3 conv grouped by `groups` as depthwise convs: in-group input
+    `l` of every group is a strided channel slice, convolved depthwise
+    (multiplier = outputs per group), and the slices' results are summed.
+    Same parameters and MACs as `Conv2D(groups=groups)`; TF's CPU kernel
+    and the EdgeTPU have no grouped conv."""
+    per_group_in = x.shape[-1] // groups
+    multiplier = filters // groups
+    if per_group_in == 1:
+        return _depthwise3x3(x, name, multiplier)
+    parts = []
+    for offset in range(per_group_in):
+        part = ChannelSlice(
+            offset, x.shape[-1], per_group_in, name=f"{name}_in{offset}"
+        )(x)
+        parts.append(_depthwise3x3(part, f"{name}_dw{offset}", multiplier))
+    return keras.layers.Add(name=f"{name}_sum")(parts)
+
+
+def efficient_pw_conv(x, filters, *, name):
+    """ESPNetv2's EfficientPWConv (EdgeNets nn_layers/efficient_pt.py): a 3x3
+    CBR grouped by gcd(in, out), gated per channel by sigmoid(1x1 conv of
+    the global average)."""
+    gate = keras.layers.GlobalAveragePooling2D(
+        keepdims=True, name=f"{name}_gate_pool"
+    )(x)
+    gate = keras.layers.Conv2D(
+        filters, 1, use_bias=False, name=f"{name}_gate_conv"
+    )(gate)
+    gate = keras.layers.Activation("sigmoid", name=f"{name}_gate")(gate)
+    groups = math.gcd(x.shape[-1], filters)
+    y = _grouped_conv3x3(x, filters, groups, f"{name}_conv")
+    y = _bn_act(y, name)
+    return keras.layers.Multiply(name=f"{name}_gated")([y, gate])
+
+
+def espnetv2_decoder(
+    pyramid, num_classes, *, planes=DEFAULT_DECODER_PLANES, name="decoder"
+):
+    """ESPNetv2's segmentation decoder (EdgeNets model/segmentation/espnetv2.py).
+
+    Four EfficientPyrPool stages from P4 up, each after a bilinear 2x
+    up-sampling and a gated EfficientPWConv skip from P3, P2, P1; widths
+    `[4, 3, 2] * planes` then the classes; pyramid projection
+    `min(num_classes // 2, planes)`.
+
+    Returns:
+        (logits at half the input size, the first stage's features for an
+        auxiliary classifier).
+    """
+    widths = (4 * planes, 3 * planes, 2 * planes)
+    proj = max(1, min(num_classes // 2, planes))
+    y = efficient_pyramid_pool(
+        pyramid["P4"], proj, widths[0], name=f"{name}_l4"
+    )
+    first_stage = y
+    stages = (("P3", widths[1]), ("P2", widths[2]), ("P1", num_classes))
+    for index, (level, out_planes) in enumerate(stages):
+        stage = f"{name}_{level.lower()}"
+        up = keras.layers.UpSampling2D(
+            2, interpolation="bilinear", name=f"{stage}_up"
+        )(y)
+        skip = efficient_pw_conv(
+            pyramid[level], y.shape[-1], name=f"{stage}_skip"
+        )
+        y = keras.layers.Add(name=f"{stage}_add")([up, skip])
+        y = _bn_act(y, f"{stage}_fuse")
+        y = efficient_pyramid_pool(
+            y, proj, out_planes, name=f"{stage}_epp", last=index == 2
+        )
+    return y, first_stage
+
+
 def _check_int(value, name, minimum):
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(
@@ -103,11 +265,17 @@ class SemanticSegmenter(_SpecModelMixin, keras.Model):
         num_classes: int >= 2.
         decoder: one of `DECODERS`.
         input_shape: `(height, width, channels)`; height and width must be
-            multiples of the deepest level's stride (8 for `"espnet"`) so
-            that the decoder's up-sampling lands on the input size.
+            multiples of the deepest level's stride (8 for `"espnet"`, 16
+            for `"espnetv2"`) so that the decoder's up-sampling lands on
+            the input size.
         mean, std: in-model preprocessing, as `EfficientBackbone`.
         aux_output: bool. Also output auxiliary logits at the input size
-            (a second output, for deep supervision in training).
+            (a second output, for deep supervision in training): ESPNet's
+            encoder classifier, or for `"espnetv2"` a 1x1 classifier on the
+            first decoder stage (extra parameters, training only).
+        decoder_planes: int. The `"espnetv2"` decoder's base width
+            (EdgeNets' `base_dec_planes`: 16 for Cityscapes and PASCAL VOC,
+            32 for COCO); ignored by `"espnet"`.
         name: str.
 
     Example:
@@ -129,10 +297,12 @@ class SemanticSegmenter(_SpecModelMixin, keras.Model):
         mean=IMAGENET_MEAN,
         std=IMAGENET_STD,
         aux_output=False,
+        decoder_planes=DEFAULT_DECODER_PLANES,
         name=None,
         **kwargs,
     ):
         _check_int(num_classes, "num_classes", 2)
+        _check_int(decoder_planes, "decoder_planes", 1)
         if decoder not in DECODERS:
             raise ValueError(
                 f"`decoder` must be one of {DECODERS}. Received: decoder={decoder!r}"
@@ -162,14 +332,25 @@ class SemanticSegmenter(_SpecModelMixin, keras.Model):
                     f"decoder={decoder!r} needs height and width that are "
                     f"multiples of {stride}. Received: input_shape={input_shape}"
                 )
-        logits, encoder_logits = espnet_decoder(
-            backbone.pyramid_outputs, num_classes
-        )
+        if decoder == "espnet":
+            logits, aux = espnet_decoder(backbone.pyramid_outputs, num_classes)
+        else:
+            half, features = espnetv2_decoder(
+                backbone.pyramid_outputs, num_classes, planes=decoder_planes
+            )
+            logits = keras.layers.UpSampling2D(
+                2, interpolation="bilinear", name="decoder_up"
+            )(half)
+            aux = None
+            if aux_output:
+                aux = keras.layers.Conv2D(
+                    num_classes, 1, name="decoder_aux_classifier"
+                )(features)
         outputs = logits
         if aux_output:
             aux = keras.layers.UpSampling2D(
                 stride, interpolation="bilinear", name="decoder_aux_up"
-            )(encoder_logits)
+            )(aux)
             outputs = [logits, aux]
         super().__init__(
             inputs=backbone.inputs, outputs=outputs, name=name, **kwargs
@@ -183,4 +364,5 @@ class SemanticSegmenter(_SpecModelMixin, keras.Model):
             "mean": backbone._settings["mean"],
             "std": backbone._settings["std"],
             "aux_output": bool(aux_output),
+            "decoder_planes": decoder_planes,
         }
