@@ -32,7 +32,7 @@ def _ops(path):
     return interpreter._get_ops_details(), tensors
 
 
-def assert_fully_int8(path, io_float=True):
+def assert_fully_int8(path, io_float=True, outputs=1):
     ops, tensors = _ops(path)
     names = collections.Counter(op["op_name"] for op in ops)
     assert not any("FLEX" in n or "CUSTOM" in n for n in names), names
@@ -47,7 +47,7 @@ def assert_fully_int8(path, io_float=True):
         if float_out:
             assert io_float and op["op_name"] == "DEQUANTIZE", (op, float_out)
     if io_float:
-        assert names["QUANTIZE"] >= 1 and names["DEQUANTIZE"] == 1
+        assert names["QUANTIZE"] >= 1 and names["DEQUANTIZE"] == outputs
 
 
 @pytest.mark.parametrize(
@@ -113,6 +113,40 @@ def test_espnetv2_segmenter_qat_exports_fully_int8(tmp_path):
     assert report["top1_agreement"] >= 0.9, report
     edgetpu = to_edgetpu(path, tmp_path / "edgetpu")
     assert edgetpu.all_mapped, edgetpu.table()
+
+
+def test_ssd_detector_qat_exports_fully_int8(tmp_path):
+    """SSD heads (ESPNetv2 fusion, extras, reshaped box and class heads)
+    quantize and export fully int8; both outputs track the QAT model."""
+    from tfeff.models.ssd import SSDDetector
+
+    keras.utils.set_random_seed(0)
+    model = SSDDetector(
+        tfeff.models.get_variant("test_efficientnet_lite").resolved_arch(),
+        num_classes=5,
+        input_size=64,
+    )
+    images = _smooth_images(4)
+    qat = quantize_aware(model, images)
+    path = to_tflite(qat, tmp_path / "ssd.tflite", mode="int8")
+    assert_fully_int8(path, outputs=2)
+    interpreter = Interpreter(model_path=path)
+    interpreter.allocate_tensors()
+    expected_boxes, expected_logits = (np.asarray(t) for t in qat(images[:1]))
+    interpreter.set_tensor(
+        interpreter.get_input_details()[0]["index"], images[:1]
+    )
+    interpreter.invoke()
+    # Told apart by the last axis: 4 box offsets, 6 class logits.
+    got = {
+        int(d["shape"][-1]): interpreter.get_tensor(d["index"])
+        for d in interpreter.get_output_details()
+    }
+    boxes, logits = got[4], got[6]
+    spread = np.ptp(expected_boxes)
+    assert np.abs(boxes - expected_boxes).max() <= 0.1 * spread
+    agreement = np.mean(logits.argmax(-1) == expected_logits.argmax(-1))
+    assert agreement >= 0.9, agreement
 
 
 def test_int8_io_and_metadata(tmp_path):

@@ -1,6 +1,7 @@
 """keras.applications-style constructors."""
 
 from tfeff.applications.common import list_models
+from tfeff.applications.detection import ESPNetV2SSD
 from tfeff.applications.efficientnet import EfficientNetB0
 from tfeff.applications.efficientnet import EfficientNetB1
 from tfeff.applications.efficientnet import EfficientNetB2
@@ -46,6 +47,7 @@ __all__ = [
     "DiCENet",
     "ESPNetC",
     "ESPNetSeg",
+    "ESPNetV2SSD",
     "ESPNetV2Seg",
     "ESPNetV2",
     "GhostNet",

@@ -11,6 +11,7 @@ from tfeff.layers.blocks import MixConv
 from tfeff.layers.blocks import ShuffleUnit
 from tfeff.layers.blocks import SqueezeExcite
 from tfeff.layers.blocks import StridedEESP
+from tfeff.layers.helpers import BilinearResize
 from tfeff.layers.helpers import ChannelShuffle
 from tfeff.layers.helpers import ChannelSlice
 from tfeff.layers.helpers import ChannelSplit
@@ -19,6 +20,7 @@ __all__ = [
     "DICE",
     "EESP",
     "ESPModule",
+    "BilinearResize",
     "ChannelShuffle",
     "ChannelSlice",
     "ChannelSplit",

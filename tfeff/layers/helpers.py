@@ -166,3 +166,49 @@ class ChannelShuffle(keras.layers.Layer):
         config = super().get_config()
         config.update({"groups": self.groups})
         return config
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class BilinearResize(keras.layers.Layer):
+    """Resizes feature maps to `(height, width)` bilinearly (half-pixel
+    centres; TFLite RESIZE_BILINEAR).
+
+    `keras.layers.Resizing` is a preprocessing layer: inside a model called
+    directly (`model(x)`) it leaves the batch norms after it in training
+    mode (Keras 3.15), so models use this layer instead.
+
+    Args:
+        height, width: ints >= 1.
+
+    Example:
+
+    >>> tuple(tfeff.layers.BilinearResize(4, 6)(np.zeros((1, 2, 3, 5))).shape)
+    (1, 4, 6, 5)
+    """
+
+    def __init__(self, height, width, **kwargs):
+        super().__init__(**kwargs)
+        for key, value in (("height", height), ("width", width)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or value < 1
+            ):
+                raise ValueError(
+                    f"`{key}` must be an int >= 1. Received: {key}={value!r}"
+                )
+        self.height = height
+        self.width = width
+
+    def call(self, inputs):
+        return keras.ops.image.resize(
+            inputs, (self.height, self.width), interpolation="bilinear"
+        )
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.height, self.width, input_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"height": self.height, "width": self.width})
+        return config

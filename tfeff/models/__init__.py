@@ -15,6 +15,8 @@ from tfeff.models.registry import Variant
 from tfeff.models.registry import get_variant
 from tfeff.models.registry import list_variants
 from tfeff.models.registry import register_variant
+from tfeff.models.segmentation import SemanticSegmenter
+from tfeff.models.ssd import SSDDetector
 
 __all__ = [
     "IMAGENET_MEAN",
@@ -22,7 +24,9 @@ __all__ = [
     "EfficientBackbone",
     "ImageClassifier",
     "Published",
+    "SSDDetector",
     "ScaledVariant",
+    "SemanticSegmenter",
     "Variant",
     "build_backbone",
     "build_features",

@@ -37,6 +37,7 @@ import keras
 from tfeff.blocks.common import activation_layer
 from tfeff.blocks.common import batch_norm
 from tfeff.blocks.esp import esp_module
+from tfeff.layers.helpers import BilinearResize
 from tfeff.layers.helpers import ChannelSlice
 from tfeff.models.builder import IMAGENET_MEAN
 from tfeff.models.builder import IMAGENET_STD
@@ -130,9 +131,7 @@ def _resample(x, size, name, average):
     if average and height % size[0] == 0 and width % size[1] == 0:
         pool = (height // size[0], width // size[1])
         return keras.layers.AveragePooling2D(pool, name=f"{name}_pool")(x)
-    return keras.layers.Resizing(
-        size[0], size[1], interpolation="bilinear", name=f"{name}_resize"
-    )(x)
+    return BilinearResize(size[0], size[1], name=f"{name}_resize")(x)
 
 
 def efficient_pyramid_pool(
@@ -156,10 +155,12 @@ def efficient_pyramid_pool(
     merged = []
     for index, scale in enumerate(sorted(scales, reverse=True)):
         branch = f"{name}_s{index}"
-        size = (
-            max(5, math.ceil(height * scale)),
-            max(5, math.ceil(width * scale)),
-        )
+        size = (height, width)
+        if scale != 1.0:  # The reference resizes only the other scales.
+            size = (
+                max(5, math.ceil(height * scale)),
+                max(5, math.ceil(width * scale)),
+            )
         y = _resample(x, size, f"{branch}_in", average=scale < 1.0)
         y = _depthwise3x3(y, f"{branch}_dw")
         y = _resample(y, (height, width), f"{branch}_out", average=scale > 1.0)

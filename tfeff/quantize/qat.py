@@ -60,6 +60,7 @@ _WEIGHTLESS_OK = {
     "Normalization",
     "UpSampling2D",
     "Resizing",
+    "BilinearResize",
     "Softmax",
 }
 _FUSES_ACTIVATION = set(_FOLDABLE) | {"Add", "BatchNormalization"}
