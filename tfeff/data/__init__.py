@@ -1,4 +1,7 @@
-"""Data sets and readers (the embedded default for proxy tasks so far)."""
+"""Data sets and readers: the embedded default for proxy tasks, readers of
+ImageNet / COCO / Cityscapes on disk (tf.data + albumentations), and toy
+data writers in their layouts. The readers import albumentations and
+pycocotools (the `data` extra) when used."""
 
 from tfeff.data.classification import ImageDataset
 from tfeff.data.classification import load_dataset

@@ -1,0 +1,197 @@
+"""ImageNet readers: the class-per-folder layout and the TPU TFRecords.
+
+- Folder: `{data_dir}/{split}/<wnid>/*.JPEG`; classes are the sorted wnid
+  folders (Keras' `image_dataset_from_directory` order).
+- TFRecord: `{data_dir}/train-%05d-of-%05d` / `validation-%05d-of-%05d`
+  written by the TPU tooling's imagenet_to_gcs.py, read through its
+  feature names `image/encoded` and `image/class/label` (1-based: minus 1,
+  as the EfficientNet reader does). ecosystem.md §5.3.
+
+`ImageNetReader(data_dir, split).dataset(image_size, batch_size=...,
+training=...)` yields `(images float32 [0, 255], labels int32)`.
+"""
+
+import glob
+import os
+
+import numpy as np
+
+from tfeff.data.augment import DecodeErrors
+from tfeff.data.augment import PerThreadTransform
+from tfeff.data.augment import classification_transform
+from tfeff.data.augment import decode_image
+from tfeff.data.augment import with_element_seeds
+
+IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
+_TFRECORD_PREFIX = {
+    "train": "train",
+    "val": "validation",
+    "validation": "validation",
+}
+
+
+def _tfrecord_files(data_dir, split):
+    prefix = _TFRECORD_PREFIX.get(split, split)
+    return sorted(glob.glob(os.path.join(data_dir, f"{prefix}-*-of-*")))
+
+
+class ImageNetReader:
+    """One split of ImageNet on disk.
+
+    Args:
+        data_dir: str. The folder holding `train/`, `val/` (folder layout)
+            or the TFRecord shards.
+        split: `"train"` or `"val"` (`"validation"` for the TFRecords).
+        layout: `"auto"`, `"folder"` or `"tfrecord"`.
+
+    Attributes:
+        class_names: sorted wnids (folder layout), else None.
+        num_examples: int (folder layout), else None.
+        errors: `DecodeErrors` of the images skipped so far.
+    """
+
+    def __init__(self, data_dir, split="train", *, layout="auto"):
+        if layout not in ("auto", "folder", "tfrecord"):
+            raise ValueError(
+                "`layout` must be 'auto', 'folder' or 'tfrecord'. Received: "
+                f"layout={layout!r}"
+            )
+        data_dir = os.fspath(data_dir)
+        if not os.path.isdir(data_dir):
+            raise ValueError(
+                f"`data_dir` is not a directory. Received: {data_dir!r}"
+            )
+        self.data_dir, self.split = data_dir, split
+        shards = _tfrecord_files(data_dir, split)
+        folder = os.path.join(data_dir, split)
+        if layout == "auto":
+            layout = "tfrecord" if shards else "folder"
+        self.layout = layout
+        self.errors = DecodeErrors()
+        self.class_names = None
+        self.num_examples = None
+        if layout == "tfrecord":
+            if not shards:
+                raise ValueError(
+                    f"No TFRecord shards '{_TFRECORD_PREFIX.get(split, split)}"
+                    f"-*-of-*' in {data_dir!r} (split={split!r})."
+                )
+            self.files = shards
+            return
+        if not os.path.isdir(folder):
+            found = sorted(os.listdir(data_dir))[:10]
+            raise ValueError(
+                f"Missing split folder {folder!r} (split={split!r}); {data_dir!r} "
+                f"holds {found}."
+            )
+        self.class_names = sorted(
+            d
+            for d in os.listdir(folder)
+            if os.path.isdir(os.path.join(folder, d))
+        )
+        if not self.class_names:
+            raise ValueError(f"No class folders in {folder!r}.")
+        paths, labels = [], []
+        for label, name in enumerate(self.class_names):
+            for file in sorted(os.listdir(os.path.join(folder, name))):
+                if file.lower().endswith(IMAGE_SUFFIXES):
+                    paths.append(os.path.join(folder, name, file))
+                    labels.append(label)
+        self.files, self.labels = paths, np.asarray(labels, np.int32)
+        self.num_examples = len(paths)
+
+    @property
+    def num_classes(self):
+        return None if self.class_names is None else len(self.class_names)
+
+    def _records(self):
+        """(bytes, label, source) elements."""
+        import tensorflow as tf
+
+        if self.layout == "folder":
+            data = tf.data.Dataset.from_tensor_slices((self.files, self.labels))
+            return data.map(
+                lambda path, label: (tf.io.read_file(path), label, path),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+        features = {
+            "image/encoded": tf.io.FixedLenFeature([], tf.string),
+            "image/class/label": tf.io.FixedLenFeature([], tf.int64),
+            "image/filename": tf.io.FixedLenFeature(
+                [], tf.string, default_value=""
+            ),
+        }
+
+        def parse(record):
+            parsed = tf.io.parse_single_example(record, features)
+            label = tf.cast(parsed["image/class/label"], tf.int32) - 1
+            tf.debugging.assert_non_negative(
+                label,
+                message="image/class/label must be 1-based (1..num_classes)",
+            )
+            return parsed["image/encoded"], label, parsed["image/filename"]
+
+        files = tf.data.Dataset.from_tensor_slices(self.files)
+        return tf.data.TFRecordDataset(files).map(
+            parse, num_parallel_calls=tf.data.AUTOTUNE
+        )
+
+    def dataset(
+        self,
+        image_size=224,
+        *,
+        batch_size=None,
+        training=False,
+        seed=None,
+        scale=(0.08, 1.0),
+        shuffle_buffer=10_000,
+    ):
+        """`tf.data.Dataset` of `(image, label)` (batched if `batch_size`).
+
+        Training: shuffled, RandomResizedCrop(`scale`) + flip + colour;
+        evaluation: resize + centre crop. Deterministic for a given `seed`.
+        """
+        import tensorflow as tf
+
+        from tfeff.data.augment import _check_size
+
+        height, width = _check_size(image_size, "image_size")
+        transform = PerThreadTransform(
+            lambda: classification_transform(
+                (height, width), training=training, scale=scale
+            )
+        )
+        errors = self.errors
+
+        def load(element_seed, data, label, source):
+            image = decode_image(data, source.decode(errors="replace"), errors)
+            if image is None:
+                return np.zeros((height, width, 3), np.float32), label, False
+            image = transform(element_seed, image=image)["image"]
+            return image.astype(np.float32), label, True
+
+        def to_numpy(element_seed, record):
+            data, label, source = record
+            image, label, ok = tf.numpy_function(
+                load,
+                [element_seed, data, label, source],
+                [tf.float32, tf.int32, tf.bool],
+                stateful=True,
+            )
+            image.set_shape((height, width, 3))
+            label.set_shape(())
+            ok.set_shape(())
+            return image, label, ok
+
+        data = self._records()
+        if training:
+            data = data.shuffle(shuffle_buffer, seed=seed)
+        data = with_element_seeds(data, seed)
+        data = data.map(
+            to_numpy, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        )
+        data = data.filter(lambda image, label, ok: ok)
+        data = data.map(lambda image, label, ok: (image, label))
+        if batch_size:
+            data = data.batch(batch_size, drop_remainder=training)
+        return data.prefetch(tf.data.AUTOTUNE)
