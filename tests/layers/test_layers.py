@@ -84,6 +84,8 @@ CASES = [
     (lambda: tfeff.layers.ChannelShuffle(3), (1, 4, 4, 6), (1, 4, 4, 6)),
     (lambda: tfeff.layers.ChannelSplit([2, 1]), (1, 4, 4, 3), None),
     (lambda: tfeff.layers.ChannelSlice(1, 3), (1, 4, 4, 4), (1, 4, 4, 2)),
+    (lambda: tfeff.layers.ChannelSlice(1, 8, 3), (1, 4, 4, 8), (1, 4, 4, 3)),
+    (lambda: tfeff.layers.BilinearResize(7, 5), (1, 4, 4, 3), (1, 7, 5, 3)),
 ]
 
 
@@ -158,6 +160,8 @@ def test_layer_in_a_user_model_trains():
         ),
         (lambda: tfeff.layers.EESP(branches=0), "branches=0"),
         (lambda: tfeff.layers.ChannelSlice(3, 1), "start=3"),
+        (lambda: tfeff.layers.ChannelSlice(0, 4, 0), "step=0"),
+        (lambda: tfeff.layers.BilinearResize(0, 4), "height=0"),
         (lambda: tfeff.layers.ChannelShuffle(0), "groups=0"),
         (lambda: tfeff.layers.ShuffleUnit(15), "filters=15"),
         (lambda: tfeff.layers.IGCV3Block(16, groups=-2), "groups=-2"),
@@ -172,6 +176,16 @@ def test_bad_arguments_name_the_argument(factory, argument):
 def test_eesp_width_must_divide_by_branches():
     with pytest.raises(ValueError, match="divisible by branches"):
         tfeff.layers.EESP(branches=4)(np.zeros((1, 8, 8, 30), "float32"))
+
+
+def test_bilinear_resize_keeps_later_batch_norms_in_inference():
+    """keras.layers.Resizing in a functional model called directly leaves
+    the batch norms after it in training mode (Keras 3.15); ours does not."""
+    inputs = keras.Input((4, 4, 3))
+    bn = keras.layers.BatchNormalization()
+    model = keras.Model(inputs, bn(tfeff.layers.BilinearResize(8, 8)(inputs)))
+    model(random_images((2, 4, 4, 3)))
+    np.testing.assert_array_equal(np.asarray(bn.moving_variance), 1.0)
 
 
 def test_channel_shuffle_interleaves_groups():
