@@ -19,7 +19,7 @@ def test_top_level_all():
 def test_layers_all():
     assert sorted(tfeff.layers.__all__) == sorted(
         [
-            "DICE", "EESP", "ESPModule", "ChannelShuffle", "ChannelSlice", "ChannelSplit",
+            "BilinearResize", "DICE", "EESP", "ESPModule", "ChannelShuffle", "ChannelSlice", "ChannelSplit",
             "GhostBottleneck", "GhostModule", "IGCV3Block", "MBConv", "MixConv",
             "ShuffleUnit", "SqueezeExcite", "StridedEESP",
         ]
@@ -30,7 +30,7 @@ def test_applications_all():
     expected = [f"EfficientNetB{i}" for i in range(8)]
     expected += [f"EfficientNetLite{i}" for i in range(5)]
     expected += [
-        "DiCENet", "ESPNetC", "ESPNetSeg", "ESPNetV2", "GhostNet", "IGCV3", "MixNetL", "MixNetM", "MixNetS",
+        "DiCENet", "ESPNetC", "ESPNetSeg", "ESPNetV2", "ESPNetV2SSD", "ESPNetV2Seg", "GhostNet", "IGCV3", "MixNetL", "MixNetM", "MixNetS",
         "MobileNetV2", "ShuffleNetV2",
         "decode_predictions", "list_models", "preprocess_input",
     ]  # fmt: skip
