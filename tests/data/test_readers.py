@@ -175,7 +175,7 @@ TOY_TRAIN_IDS = {
 
 def test_cityscapes_masks_are_mapped_to_train_ids(toy):
     reader = CityscapesReader(toy / "cityscapes", "val")
-    assert reader.num_examples == 3 and reader.num_classes == 19
+    assert reader.num_examples == 8 and reader.num_classes == 19
     image_path, mask_path = reader.pairs[0]
     assert image_path.endswith("frankfurt_000000_000019_leftImg8bit.png")
     images, masks = _first(reader.dataset((64, 128), batch_size=3))

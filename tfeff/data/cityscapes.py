@@ -105,6 +105,17 @@ class CityscapesReader:
         import tensorflow as tf
 
         height, width = _check_size(crop_size, "crop_size")
+        if (
+            training
+            and batch_size
+            and self.num_examples is not None
+            and batch_size > self.num_examples
+        ):
+            raise ValueError(
+                f"`batch_size` ({batch_size}) is larger than the {self.num_examples} "
+                "training examples: training drops incomplete batches, so no "
+                "batch would remain."
+            )
         transform = PerThreadTransform(
             lambda: segmentation_transform(
                 (height, width), training=training, scale=scale

@@ -156,6 +156,17 @@ class CocoReader:
         import tensorflow as tf
 
         height, width = _check_size(image_size, "image_size")
+        if (
+            training
+            and batch_size
+            and self.num_examples is not None
+            and batch_size > self.num_examples
+        ):
+            raise ValueError(
+                f"`batch_size` ({batch_size}) is larger than the {self.num_examples} "
+                "training examples: training drops incomplete batches, so no "
+                "batch would remain."
+            )
         transform = PerThreadTransform(
             lambda: detection_transform((height, width), training=training)
         )

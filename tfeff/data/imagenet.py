@@ -156,6 +156,17 @@ class ImageNetReader:
         from tfeff.data.augment import _check_size
 
         height, width = _check_size(image_size, "image_size")
+        if (
+            training
+            and batch_size
+            and self.num_examples is not None
+            and batch_size > self.num_examples
+        ):
+            raise ValueError(
+                f"`batch_size` ({batch_size}) is larger than the {self.num_examples} "
+                "training examples: training drops incomplete batches, so no "
+                "batch would remain."
+            )
         transform = PerThreadTransform(
             lambda: classification_transform(
                 (height, width), training=training, scale=scale

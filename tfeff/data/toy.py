@@ -99,9 +99,16 @@ def _random_box(rng, size, low=0.3, high=0.7):
 # --- ImageNet ----------------------------------------------------------------
 
 
+# One hue per class as well as one shape, so that a two-epoch smoke run
+# of a recipe learns something.
+_CLASS_COLORS = ((220, 40, 40), (40, 190, 40), (40, 70, 220), (230, 200, 40))
+
+
 def _imagenet_image(rng, label, size):
     image = _background(rng, size, size)
-    color = rng.integers(0, 256, 3)
+    color = np.clip(
+        np.asarray(_CLASS_COLORS[label % 4]) + rng.integers(-25, 26, 3), 0, 255
+    )
     _draw(image, SHAPES[label % len(SHAPES)], _random_box(rng, size), color)
     return image
 
@@ -130,7 +137,7 @@ def _tfrecord_example(encoded, filename, label, synset, size):
     return tf.train.Example(features=tf.train.Features(feature=features))
 
 
-def write_toy_imagenet(out, *, per_class=(24, 8), size=64, shards=2, seed=0):
+def write_toy_imagenet(out, *, per_class=(32, 8), size=64, shards=2, seed=0):
     """ImageNet in both layouts under `out`; returns a summary dict.
 
     Args:
@@ -199,7 +206,7 @@ def rle_uncompressed(mask):
     return {"counts": counts, "size": [int(mask.shape[0]), int(mask.shape[1])]}
 
 
-def write_toy_coco(out, *, images=(24, 8), size=96, seed=0):
+def write_toy_coco(out, *, images=(48, 8), size=96, seed=0):
     """COCO 2017 layout under `out`; returns a summary dict."""
     rng = np.random.default_rng(seed)
     categories = [
@@ -348,7 +355,7 @@ def _city_scene(rng, height, width):
     return np.clip(image, 0, 255).astype(np.uint8), ids
 
 
-def write_toy_cityscapes(out, *, images=(6, 3), size=(64, 128), seed=0):
+def write_toy_cityscapes(out, *, images=(32, 8), size=(64, 128), seed=0):
     """Cityscapes fine-annotation layout under `out`; `size` is (h, w)."""
     rng = np.random.default_rng(seed)
     summary = {"format": "cityscapes"}

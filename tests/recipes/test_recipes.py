@@ -1,0 +1,248 @@
+"""The recipes end to end on toy data: two short epochs beat chance, the
+run directory holds what it promises, configs are strict, and a run killed
+with SIGKILL resumes to the same number of epochs."""
+
+import glob
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("albumentations")
+pytest.importorskip("pycocotools")
+
+from tfeff.data.cityscapes import to_train_ids  # noqa: E402
+from tfeff.data.toy import make_toy  # noqa: E402
+from tfeff.train.schedules import cyclic_lr_per_epoch  # noqa: E402
+from tfeff.train.schedules import hybrid_lr_per_epoch  # noqa: E402
+
+ROOT = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
+RUN_FILES = (
+    "config.yaml", "arch.txt", "history.csv", "history.json", "history.png",
+    "model.keras", "evaluation.json", "checkpoints/last.keras", "checkpoints/best.keras",
+)  # fmt: skip
+# The published recipes are tuned for hundreds of epochs at batch 2048 or
+# 192; a two-epoch toy run needs a short-run learning rate, no warm-up, no
+# weight EMA (0.9999 averages over ~10k steps) and PyTorch-like batch norm
+# momentum so the moving statistics catch up within a few dozen steps.
+SHORT_RUN = [
+    "--set", "warmup_epochs=0", "--set", "ema_momentum=0",
+    "--set", "batch_norm_momentum=0.9",
+]  # fmt: skip
+
+
+def _recipe(name):
+    spec = importlib.util.spec_from_file_location(
+        f"recipe_{name}", os.path.join(ROOT, "recipes", f"{name}.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    root = tmp_path_factory.mktemp("toy")
+    make_toy("imagenet", str(root / "imagenet"))
+    make_toy("cityscapes", str(root / "cityscapes"))
+    make_toy("coco", str(root / "coco"), images=(192, 16))
+    return root
+
+
+def _evaluation(out):
+    for name in RUN_FILES:
+        assert os.path.isfile(os.path.join(out, name)), name
+    assert os.listdir(os.path.join(out, "logs"))  # TensorBoard
+    with open(os.path.join(out, "history.json")) as f:
+        assert [row["epoch"] for row in json.load(f)] == [0, 1]
+    with open(os.path.join(out, "evaluation.json")) as f:
+        return json.load(f)
+
+
+def test_imagenet_recipe_two_epochs_beat_chance(toy, tmp_path):
+    out = str(tmp_path / "run")
+    argv = [
+        "--model", "test_efficientnet", "--data-dir", str(toy / "imagenet"),
+        "--out", out, "--epochs", "2", "--image-size", "64", "--batch-size", "8",
+        *SHORT_RUN, "--set", "learning_rate=0.1", "--set", "crop_scale_min=0.25",
+    ]  # fmt: skip
+    assert _recipe("imagenet").main(argv) == 0
+    report = _evaluation(out)
+    print(f"\nimagenet toy, 2 epochs: accuracy {report['accuracy']:.3f}")
+    assert report["accuracy"] > 0.25 + 0.1  # 4 classes
+    with open(os.path.join(out, "arch.txt")) as f:
+        assert f.read().startswith("stem_")
+    model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    assert model.output_shape == (None, 4)
+
+
+def test_cityscapes_recipe_two_epochs_beat_the_majority_class(toy, tmp_path):
+    out = str(tmp_path / "run")
+    # ESPNet (v1) with its own recipe's optimizer (Adam, ecosystem.md §3.3).
+    argv = [
+        "--model", "espnet_c_p2q3", "--data-dir", str(toy / "cityscapes"),
+        "--out", out, "--epochs", "2", "--image-size", "64", "--batch-size", "4",
+        *SHORT_RUN, "--set", "decoder=espnet", "--set", "optimizer=adam",
+        "--set", "lr_schedule=constant", "--set", "learning_rate=0.005",
+    ]  # fmt: skip
+    assert _recipe("cityscapes").main(argv) == 0
+    report = _evaluation(out)
+    # Chance: predicting the most frequent train id everywhere.
+    masks = [
+        to_train_ids(np.asarray(Image.open(p)))
+        for p in glob.glob(str(toy / "cityscapes/gtFine/val/*/*_labelIds.png"))
+    ]
+    labels = np.concatenate([m.ravel() for m in masks])
+    counts = np.bincount(labels[labels != 255], minlength=19)
+    majority = counts.max() / counts.sum() / (counts > 0).sum()
+    print(
+        f"\ncityscapes toy, 2 epochs: mIoU {report['mean_iou']:.3f} (majority {majority:.3f})"
+    )
+    assert report["mean_iou"] > 2 * majority
+
+
+def test_coco_recipe_two_epochs_find_objects(toy, tmp_path):
+    out = str(tmp_path / "run")
+    argv = [
+        "--model", "test_efficientnet", "--data-dir", str(toy / "coco"),
+        "--out", out, "--epochs", "2", "--image-size", "64", "--batch-size", "8",
+        *SHORT_RUN, "--set", "fusion=false", "--set", "optimizer=adam",
+        "--set", "lr_schedule=constant", "--set", "learning_rate=0.01",
+        "--set", "weight_decay=0",
+    ]  # fmt: skip
+    assert _recipe("coco").main(argv) == 0
+    report = _evaluation(out)
+    print(
+        f"\ncoco toy, 2 epochs: AP50 {report['AP50']:.4f}, AP {report['AP']:.4f}"
+    )
+    # An untrained detector scores AP50 = 0 on these shapes
+    # (tests/models/test_ssd.py); two epochs find some of them.
+    assert report["AP50"] > 0
+    assert set(report) == {"AP", "AP50", "AP75", "APs", "APm", "APl"}
+
+
+def test_config_precedence_and_strict_keys(toy, tmp_path, capsys):
+    from tfeff.train.config import resolve_config
+
+    defaults = {
+        "epochs": 350,
+        "learning_rate": 0.016,
+        "ema": True,
+        "model": "b0",
+    }
+    override = tmp_path / "my.yaml"
+    override.write_text("epochs: 10\nlearning_rate: 0.1\n")
+    config = resolve_config(
+        defaults,
+        config_file=override,
+        flags={"epochs": 2, "model": None},
+        set_options=["learning_rate=1", "ema=false"],
+    )
+    assert config == {
+        "epochs": 2,
+        "learning_rate": 1.0,
+        "ema": False,
+        "model": "b0",
+    }
+    with pytest.raises(ValueError, match=r"unknown config keys \['epochz'\]"):
+        resolve_config(defaults, set_options=["epochz=3"])
+    with pytest.raises(ValueError, match="`epochs` must be a int"):
+        resolve_config(defaults, set_options=["epochs=many"])
+    (tmp_path / "bad.yaml").write_text("lr: [1,\n")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        resolve_config(defaults, config_file=tmp_path / "bad.yaml")
+    # On the command line: exit 2 with the message, before any training.
+    recipe = _recipe("imagenet")
+    for argv, message in (
+        (["--set", "learning_rat=0.1"], "unknown config keys ['learning_rat']"),
+        (["--set", "epochs=2.5"], "`epochs` must be a int"),
+    ):
+        with pytest.raises(SystemExit) as info:
+            recipe.main(
+                [
+                    "--data-dir",
+                    str(toy / "imagenet"),
+                    "--out",
+                    str(tmp_path / "x"),
+                    *argv,
+                ]
+            )
+        assert info.value.code == 2
+        assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        recipe.main(
+            ["--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "x")]
+        )
+    assert "not a directory" in capsys.readouterr().err
+
+
+def test_edgenets_schedules_match_the_reference_values():
+    # ecosystem.md §3.2, reproduced from EdgeNets utilities/lr_scheduler.py.
+    assert cyclic_lr_per_epoch(11, 0.1).tolist() == [
+        0.1, 0.5, 0.4, 0.3, 0.2, 0.1, 0.5, 0.4, 0.3, 0.2, 0.1,
+    ]  # fmt: skip
+    assert cyclic_lr_per_epoch(53, 0.1, steps=[51])[51:].tolist() == [0.25, 0.2]
+    hybrid = hybrid_lr_per_epoch(120, 0.1, 61)
+    assert hybrid[61] == pytest.approx(0.098333) and hybrid[
+        119
+    ] == pytest.approx(0.001667)
+    segmentation = hybrid_lr_per_epoch(100, 0.009, 61)
+    assert segmentation.max() == pytest.approx(0.045)
+    assert segmentation[61] == pytest.approx(0.008775)
+    assert segmentation[99] == pytest.approx(0.000225)
+
+
+def test_sigkill_mid_run_resumes_to_the_same_epochs(toy, tmp_path):
+    out = str(tmp_path / "run")
+    args = [
+        sys.executable, os.path.join(ROOT, "recipes", "imagenet.py"),
+        "--model", "test_efficientnet", "--data-dir", str(toy / "imagenet"),
+        "--out", out, "--epochs", "4", "--image-size", "48", "--batch-size", "2",
+        *SHORT_RUN, "--set", "learning_rate=0.05",
+    ]  # fmt: skip
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    history = os.path.join(out, "history.json")
+    deadline = time.time() + 300
+    while time.time() < deadline and process.poll() is None:
+        if os.path.isfile(history):
+            with open(history) as f:
+                if len(json.load(f)) >= 2:
+                    break
+        time.sleep(0.05)
+    assert process.poll() is None, "the run ended before it could be killed"
+    time.sleep(0.5)  # into the third epoch (64 steps of ~20 ms each)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    with open(history) as f:
+        before = json.load(f)
+    assert 2 <= len(before) < 4
+    best = keras.saving.load_model(
+        os.path.join(out, "checkpoints", "best.keras")
+    )
+    assert best.output_shape == (None, 4)  # nothing written is half-written
+    resumed = subprocess.run(
+        args, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    # Epochs already done are not run again.
+    assert "Epoch 1/4" not in resumed.stdout
+    assert "Epoch 4/4" in resumed.stdout
+    with open(history) as f:
+        after = json.load(f)
+    assert [row["epoch"] for row in after] == [0, 1, 2, 3]
+    for row in before[: len(before) - 1]:  # the last one may be repeated
+        assert row in after
+    _ = [os.path.join(out, n) for n in RUN_FILES]

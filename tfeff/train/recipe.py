@@ -1,0 +1,188 @@
+"""Pieces the recipe scripts (`recipes/*.py`) share: the command line,
+optimizers and schedules of the published recipes, L2 weight decay, and
+the segmentation loss with an ignore label.
+
+Command line (every recipe): `--model --data-dir --out --epochs
+--batch-size --image-size --strategy --mixed-precision --xla --config FILE
+--set key=value`. `--batch-size` is the global batch (split across
+replicas). Precedence: the recipe's config file < `--config` < flags <
+`--set`.
+"""
+
+import argparse
+
+import keras
+
+from tfeff.train.config import load_yaml
+from tfeff.train.config import resolve_config
+from tfeff.train.runner import PRECISIONS
+from tfeff.train.runner import STRATEGIES
+from tfeff.train.schedules import PerEpochSchedule
+from tfeff.train.schedules import WarmupExponentialDecay
+from tfeff.train.schedules import hybrid_lr_per_epoch
+
+
+def build_parser(description):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--model", help="variant name, e.g. efficientnet_b0")
+    parser.add_argument("--data-dir", help="data set root (the real layout)")
+    parser.add_argument(
+        "--out", required=True, help="run directory (resumes if it exists)"
+    )
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int, help="global batch size")
+    parser.add_argument(
+        "--image-size", type=int, help="square input size (pixels)"
+    )
+    parser.add_argument("--strategy", choices=STRATEGIES)
+    parser.add_argument("--mixed-precision", choices=PRECISIONS)
+    parser.add_argument(
+        "--xla", action="store_true", default=None, help="jit_compile=True"
+    )
+    parser.add_argument("--config", help="YAML file of overrides")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one config key (repeatable)",
+    )
+    return parser
+
+
+def resolve(args, defaults_file):
+    flags = {
+        "model": args.model,
+        "data_dir": args.data_dir,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "image_size": args.image_size,
+        "strategy": args.strategy,
+        "mixed_precision": args.mixed_precision,
+        "xla": args.xla,
+    }
+    config = resolve_config(
+        load_yaml(defaults_file),
+        config_file=args.config,
+        flags=flags,
+        set_options=args.set,
+    )
+    if not config.get("data_dir"):
+        raise ValueError("--data-dir is required (or data_dir in --config).")
+    return config
+
+
+def learning_rate(config, steps_per_epoch):
+    """The recipe's schedule: `efficientnet` (warm-up + exponential decay,
+    lr scaled by batch/256) or `hybrid` (EdgeNets' sawtooth then linear)."""
+    kind = config["lr_schedule"]
+    if kind == "efficientnet":
+        peak = config["learning_rate"] * config["batch_size"] / 256
+        return WarmupExponentialDecay(
+            peak,
+            warmup_steps=config["warmup_epochs"] * steps_per_epoch,
+            decay_steps=config["lr_decay_epochs"] * steps_per_epoch,
+            decay_rate=config["lr_decay_rate"],
+        )
+    if kind == "hybrid":
+        values = hybrid_lr_per_epoch(
+            config["epochs"],
+            config["learning_rate"],
+            min(config["clr_max"], config["epochs"]),
+        )
+        return PerEpochSchedule(values, steps_per_epoch)
+    if kind == "constant":
+        return config["learning_rate"]
+    raise ValueError(
+        "`lr_schedule` must be 'efficientnet', 'hybrid' or 'constant'. "
+        f"Received: lr_schedule={kind!r}"
+    )
+
+
+def optimizer(config, steps_per_epoch):
+    rate = learning_rate(config, steps_per_epoch)
+    kind = config["optimizer"]
+    ema = {"use_ema": config["ema_momentum"] > 0}
+    if ema["use_ema"]:
+        ema["ema_momentum"] = config["ema_momentum"]
+    if kind == "rmsprop":
+        # TF1 RMSProp as the EfficientNet recipe (epsilon inside the sqrt).
+        return keras.optimizers.RMSprop(
+            rate, rho=0.9, momentum=0.9, epsilon=1e-3, **ema
+        )
+    if kind == "sgd":
+        return keras.optimizers.SGD(
+            rate, momentum=0.9, nesterov=config["nesterov"], **ema
+        )
+    if kind == "adam":
+        return keras.optimizers.Adam(rate, **ema)
+    raise ValueError(
+        f"`optimizer` must be 'rmsprop', 'sgd' or 'adam'. Received: optimizer={kind!r}"
+    )
+
+
+def set_batch_norm_momentum(model, momentum):
+    """Keras momentum of every batch norm (PyTorch's momentum=0.1 is
+    Keras' 0.9; TF's EfficientNet uses 0.99)."""
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = float(momentum)
+
+
+def add_l2(model, factor, *, skip_batch_norm):
+    """Coupled L2 weight decay as a loss: `factor * sum(w ** 2)` per
+    weight (EfficientNet: 1e-5 * l2_loss = 5e-6 * sum w^2 on non-BN
+    weights; PyTorch SGD weight_decay=wd is L2(wd / 2) on all)."""
+    if factor <= 0:
+        return
+    regularizer = keras.regularizers.L2(factor)
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if skip_batch_norm and isinstance(
+            layer, keras.layers.BatchNormalization
+        ):
+            continue
+        for variable in layer._trainable_variables:
+            variable.regularizer = regularizer
+
+
+@keras.saving.register_keras_serializable(package="tfeff")
+class SparseCrossEntropyIgnore(keras.losses.Loss):
+    """Per-pixel cross-entropy from logits that skips `ignore_label`
+    pixels, optionally class-weighted; mean over the counted pixels."""
+
+    def __init__(
+        self, ignore_label=255, class_weights=None, name="ce_ignore", **kwargs
+    ):
+        super().__init__(name=name, **kwargs)
+        self.ignore_label = int(ignore_label)
+        self.class_weights = (
+            None if class_weights is None else [float(w) for w in class_weights]
+        )
+
+    def call(self, y_true, y_pred):
+        ops = keras.ops
+        labels = ops.cast(y_true, "int32")
+        valid = ops.cast(labels != self.ignore_label, "float32")
+        safe = ops.where(labels == self.ignore_label, 0, labels)
+        log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)
+        picked = ops.take_along_axis(
+            log_probs, ops.expand_dims(safe, -1), axis=-1
+        )[..., 0]
+        weights = valid
+        if self.class_weights is not None:
+            table = ops.convert_to_tensor(self.class_weights, "float32")
+            weights = weights * ops.take(table, safe)
+        per_image = -ops.sum(picked * weights, axis=(1, 2))
+        count = ops.maximum(ops.sum(weights), 1.0)
+        batch = ops.cast(ops.shape(y_pred)[0], "float32")
+        return per_image * batch / count
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "ignore_label": self.ignore_label,
+                "class_weights": self.class_weights,
+            }
+        )
+        return config
