@@ -20,6 +20,7 @@ from tfeff.data.cityscapes import CityscapesReader  # noqa: E402
 from tfeff.models.segmentation import SemanticSegmenter  # noqa: E402
 from tfeff.train import SegmentationIoU  # noqa: E402
 from tfeff.train import recipe  # noqa: E402
+from tfeff.train.runner import prepare_runtime  # noqa: E402
 from tfeff.train.runner import run_training  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,6 +40,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         config = recipe.resolve(
+        strategy = prepare_runtime(config)
             args, os.path.join(HERE, "configs", "cityscapes.yaml")
         )
         train_reader = CityscapesReader(config["data_dir"], "train")
@@ -67,6 +69,9 @@ def main(argv=None):
             input_shape=crop + (3,),
         )
         recipe.set_batch_norm_momentum(model, config["batch_norm_momentum"])
+        recipe.start_from(
+            model, config["finetune"], freeze_batch_norm=config["freeze_batch_norm"]
+        )
         recipe.add_l2(
             model,
             config["weight_decay"],
@@ -84,6 +89,7 @@ def main(argv=None):
 
     _, report = run_training(
         config,
+        strategy=strategy,
         build_and_compile=build_and_compile,
         train_data=train,
         val_data=val,

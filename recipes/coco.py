@@ -23,6 +23,7 @@ from tfeff.models import ssd  # noqa: E402
 from tfeff.train import coco_detection_metrics  # noqa: E402
 from tfeff.train import detections_to_coco  # noqa: E402
 from tfeff.train import recipe  # noqa: E402
+from tfeff.train.runner import prepare_runtime  # noqa: E402
 from tfeff.train.runner import run_training  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,6 +34,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         config = recipe.resolve(
+        strategy = prepare_runtime(config)
             args, os.path.join(HERE, "configs", "coco.yaml")
         )
         train_reader = CocoReader(
@@ -89,6 +91,9 @@ def main(argv=None):
             fusion=config["fusion"],
         )
         recipe.set_batch_norm_momentum(model, config["batch_norm_momentum"])
+        recipe.start_from(
+            model, config["finetune"], freeze_batch_norm=config["freeze_batch_norm"]
+        )
         recipe.add_l2(
             model,
             config["weight_decay"],
@@ -125,6 +130,7 @@ def main(argv=None):
 
     _, report = run_training(
         config,
+        strategy=strategy,
         build_and_compile=build_and_compile,
         train_data=train,
         val_data=val,

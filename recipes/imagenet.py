@@ -23,6 +23,7 @@ import tensorflow as tf  # noqa: E402
 import tfeff  # noqa: E402
 from tfeff.data.imagenet import ImageNetReader  # noqa: E402
 from tfeff.train import recipe  # noqa: E402
+from tfeff.train.runner import prepare_runtime  # noqa: E402
 from tfeff.train.runner import run_training  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -43,6 +44,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         config = recipe.resolve(args, defaults_file(args.model))
+        strategy = prepare_runtime(config)
         train_reader = ImageNetReader(
             config["data_dir"], "train", layout=config["layout"]
         )
@@ -103,6 +105,7 @@ def main(argv=None):
 
     _, report = run_training(
         config,
+        strategy=strategy,
         build_and_compile=build_and_compile,
         train_data=train,
         val_data=val,

@@ -74,6 +74,7 @@ def iou_from_confusion(matrix):
         return np.where(union > 0, true_positive / union, np.nan)
 
 
+@keras.saving.register_keras_serializable(package="tfeff")
 class SegmentationIoU(keras.metrics.Metric):
     """Mean IoU over classes from a confusion matrix accumulated over batches.
 

@@ -10,6 +10,7 @@ replicas). Precedence: the recipe's config file < `--config` < flags <
 """
 
 import argparse
+import os
 
 import keras
 
@@ -127,6 +128,31 @@ def set_batch_norm_momentum(model, momentum):
     for layer in model._flatten_layers(include_self=False, recursive=True):
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.momentum = float(momentum)
+
+
+def start_from(model, path, *, freeze_batch_norm):
+    """Stage 2 of a two-stage recipe: the weights of a stage-1 model
+    (`.keras` or `.weights.h5`; fully convolutional, so a different input
+    size is fine), optionally with every batch norm frozen (EdgeNets
+    `--freeze-bn`: statistics and affine terms fixed)."""
+    if path:
+        if not os.path.isfile(path):
+            raise ValueError(f"`finetune` is not a file. Received: finetune={path!r}")
+        if path.endswith(".keras"):
+            source = keras.saving.load_model(path, compile=False)
+            weights = source.get_weights()
+            if [w.shape for w in weights] != [tuple(w.shape) for w in model.weights]:
+                raise ValueError(
+                    f"finetune={path!r} is not this model's architecture "
+                    f"({len(weights)} weights vs {len(model.weights)})."
+                )
+            model.set_weights(weights)
+        else:
+            model.load_weights(path)
+    if freeze_batch_norm:
+        for layer in model._flatten_layers(include_self=False, recursive=True):
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
 
 
 def add_l2(model, factor, *, skip_batch_norm):

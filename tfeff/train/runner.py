@@ -206,9 +206,18 @@ def plot_history(rows, path):
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def prepare_runtime(config):
+    """Precision policy and the distribution strategy, before any other
+    TensorFlow work (MultiWorkerMirroredStrategy must configure collective
+    ops at program start: recipes call this before building data)."""
+    set_precision(config.get("mixed_precision", "float32"))
+    return make_strategy(config.get("strategy", "default"))
+
+
 def run_training(
     config,
     *,
+    strategy=None,
     build_and_compile,
     train_data,
     val_data,
@@ -227,6 +236,7 @@ def run_training(
             strategy's scope; it builds and compiles the model.
         train_data, val_data: `tf.data.Dataset`s of batches.
         out: the run directory.
+        strategy: from `prepare_runtime(config)` (made here if None).
         evaluate: optional `fn(model) -> dict` for the final report;
             defaults to `model.evaluate(val_data)`.
     """
@@ -234,9 +244,9 @@ def run_training(
     os.makedirs(out, exist_ok=True)
     if is_chief:
         atomic_write_text(os.path.join(out, "config.yaml"), dump_yaml(config))
+    if strategy is None:
+        strategy = prepare_runtime(config)
     keras.utils.set_random_seed(int(config.get("seed", 0)))
-    set_precision(config.get("mixed_precision", "float32"))
-    strategy = make_strategy(config.get("strategy", "default"))
     with strategy.scope():
         model = build_and_compile()
     if is_chief and getattr(model, "arch", None) is not None:
