@@ -63,7 +63,9 @@ def main(argv=None):
         write_toy_imagenet(root, per_class=(per_class, 1), size=args.size)
         reader = ImageNetReader(root, "train")
         pipelines = {
-            "decode + resize (tf.data baseline)": baseline(reader, 224, args.batch_size),
+            "decode + resize (tf.data baseline)": baseline(
+                reader, 224, args.batch_size
+            ),
             "tfeff reader + albumentations": reader.dataset(
                 224, batch_size=args.batch_size, training=True, seed=0
             ),
@@ -75,7 +77,9 @@ def main(argv=None):
             order = list(pipelines) if epoch % 2 == 0 else list(pipelines)[::-1]
             for name in order:
                 rates[name].append(images_per_second(pipelines[name]))
-    medians = {name: statistics.median(values) for name, values in rates.items()}
+    medians = {
+        name: statistics.median(values) for name, values in rates.items()
+    }
     names = list(pipelines)
     ratio = medians[names[1]] / medians[names[0]]
     print(
@@ -88,7 +92,9 @@ def main(argv=None):
         print(f"| {name} | {medians[name]:.0f} |")
     print(f"\ntfeff / baseline: {ratio:.2f}x")
     atomic_write_json(
-        os.path.join(os.path.dirname(os.path.abspath(__file__)), "input_pipeline.json"),
+        os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "input_pipeline.json"
+        ),
         {
             "date": datetime.date.today().isoformat(),
             "host": platform.node(),

@@ -34,9 +34,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         config = recipe.resolve(
-        strategy = prepare_runtime(config)
             args, os.path.join(HERE, "configs", "coco.yaml")
         )
+        strategy = prepare_runtime(config)
         train_reader = CocoReader(
             config["data_dir"], config["train_split"], skip_empty=True
         )
@@ -92,7 +92,9 @@ def main(argv=None):
         )
         recipe.set_batch_norm_momentum(model, config["batch_norm_momentum"])
         recipe.start_from(
-            model, config["finetune"], freeze_batch_norm=config["freeze_batch_norm"]
+            model,
+            config["finetune"],
+            freeze_batch_norm=config["freeze_batch_norm"],
         )
         recipe.add_l2(
             model,

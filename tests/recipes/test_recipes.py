@@ -127,14 +127,22 @@ def test_cityscapes_recipe_two_epochs_beat_the_majority_class(toy, tmp_path):
     # Started from stage 1, batch norm frozen: its statistics and affine
     # terms are stage 1's, unchanged by a stage-2 epoch.
     stage1 = keras.saving.load_model(best)
-    norms = [la for la in model.layers if isinstance(la, keras.layers.BatchNormalization)]
+    norms = [
+        la
+        for la in model.layers
+        if isinstance(la, keras.layers.BatchNormalization)
+    ]
     assert norms
     for layer in norms:
-        for a, b in zip(layer.get_weights(), stage1.get_layer(layer.name).get_weights()):
+        for a, b in zip(
+            layer.get_weights(), stage1.get_layer(layer.name).get_weights()
+        ):
             np.testing.assert_array_equal(a, b)
     with open(os.path.join(stage2, "evaluation.json")) as f:
         stage2_report = json.load(f)
-    print(f"stage 2 (64x128, frozen BN, 1 epoch): mIoU {stage2_report['mean_iou']:.3f}")
+    print(
+        f"stage 2 (64x128, frozen BN, 1 epoch): mIoU {stage2_report['mean_iou']:.3f}"
+    )
     assert stage2_report["mean_iou"] > 2 * majority  # it starts from stage 1
 
 
@@ -307,7 +315,10 @@ def test_two_workers_on_loopback_train_one_model(toy, tmp_path):
     ]  # fmt: skip
     processes = []
     for index in range(2):
-        tf_config = {"cluster": {"worker": cluster}, "task": {"type": "worker", "index": index}}
+        tf_config = {
+            "cluster": {"worker": cluster},
+            "task": {"type": "worker", "index": index},
+        }
         env = dict(
             os.environ,
             TF_CONFIG=json.dumps(tf_config),
@@ -316,17 +327,41 @@ def test_two_workers_on_loopback_train_one_model(toy, tmp_path):
         )
         processes.append(
             subprocess.Popen(
-                args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                args,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
             )
         )
-    outputs = [p.communicate(timeout=600)[0] for p in processes]
+    # A worker that fails leaves the other waiting on a collective: stop
+    # both as soon as one ends badly.
+    deadline = time.time() + 600
+    while time.time() < deadline and any(p.poll() is None for p in processes):
+        if any(p.poll() not in (None, 0) for p in processes):
+            break
+        time.sleep(0.5)
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+    outputs = [p.communicate()[0] for p in processes]
     for process, output in zip(processes, outputs):
         assert process.returncode == 0, output[-3000:]
-    for name in ("config.yaml", "history.json", "model.keras", "evaluation.json"):
+    for name in (
+        "config.yaml",
+        "history.json",
+        "model.keras",
+        "evaluation.json",
+    ):
         assert os.path.isfile(os.path.join(out, name)), name
     assert os.path.isdir(os.path.join(out, "backup"))
     assert os.path.isdir(os.path.join(out, "workers", "worker-1", "backup"))
     assert not os.path.exists(os.path.join(out, "workers", "worker-0"))
     # Both workers evaluated the same synchronized model.
-    reports = [line for o in outputs for line in o.splitlines() if line.startswith("evaluation:")]
+    reports = [
+        line
+        for o in outputs
+        for line in o.splitlines()
+        if line.startswith("evaluation:")
+    ]
     assert len(reports) == 2 and reports[0] == reports[1]

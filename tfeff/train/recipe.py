@@ -137,11 +137,15 @@ def start_from(model, path, *, freeze_batch_norm):
     `--freeze-bn`: statistics and affine terms fixed)."""
     if path:
         if not os.path.isfile(path):
-            raise ValueError(f"`finetune` is not a file. Received: finetune={path!r}")
+            raise ValueError(
+                f"`finetune` is not a file. Received: finetune={path!r}"
+            )
         if path.endswith(".keras"):
             source = keras.saving.load_model(path, compile=False)
             weights = source.get_weights()
-            if [w.shape for w in weights] != [tuple(w.shape) for w in model.weights]:
+            if [w.shape for w in weights] != [
+                tuple(w.shape) for w in model.weights
+            ]:
                 raise ValueError(
                     f"finetune={path!r} is not this model's architecture "
                     f"({len(weights)} weights vs {len(model.weights)})."
