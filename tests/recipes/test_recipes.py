@@ -86,7 +86,7 @@ def test_imagenet_recipe_two_epochs_beat_chance(toy, tmp_path):
     assert model.output_shape == (None, 4)
 
 
-def test_cityscapes_recipe_two_epochs_beat_the_majority_class(toy, tmp_path):
+def _cityscapes_stage1(toy, tmp_path):
     out = str(tmp_path / "run")
     # ESPNet (v1) with its own recipe's optimizer (Adam, ecosystem.md §3.3).
     argv = [
@@ -109,6 +109,18 @@ def test_cityscapes_recipe_two_epochs_beat_the_majority_class(toy, tmp_path):
         f"\ncityscapes toy, 2 epochs: mIoU {report['mean_iou']:.3f} (majority {majority:.3f})"
     )
     assert report["mean_iou"] > 2 * majority
+    return out, majority
+
+
+def test_cityscapes_recipe_two_epochs_beat_the_majority_class(toy, tmp_path):
+    _cityscapes_stage1(toy, tmp_path)
+
+
+@pytest.mark.slow
+def test_cityscapes_stage2_starts_from_stage1_with_frozen_batch_norm(
+    toy, tmp_path
+):
+    out, majority = _cityscapes_stage1(toy, tmp_path)
     # Stage 2 (two-stage resolution schedule): twice the crop, fine-tuned
     # from stage 1's best model, batch norm frozen.
     stage2 = str(tmp_path / "stage2")
