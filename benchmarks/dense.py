@@ -28,8 +28,8 @@ import tensorflow as tf  # noqa: E402
 
 import tfeff  # noqa: E402
 from tfeff.export import to_tflite  # noqa: E402
+from tfeff.export.detection import with_postprocessing  # noqa: E402
 from tfeff.files import atomic_write_json  # noqa: E402
-from tfeff.models.ssd import with_postprocessing  # noqa: E402
 from tfeff.profile import count_macs  # noqa: E402
 from tfeff.profile import measure_tflite_latency  # noqa: E402
 

@@ -19,6 +19,7 @@ import tensorflow as tf  # noqa: E402
 
 import tfeff  # noqa: E402
 from tfeff.data.coco import CocoReader  # noqa: E402
+from tfeff.export.detection import with_postprocessing  # noqa: E402
 from tfeff.models import ssd  # noqa: E402
 from tfeff.train import coco_detection_metrics  # noqa: E402
 from tfeff.train import detections_to_coco  # noqa: E402
@@ -109,7 +110,7 @@ def main(argv=None):
         return model
 
     def evaluate(model):
-        detect = ssd.with_postprocessing(model, max_detections=100)
+        detect = with_postprocessing(model, max_detections=100)
         images = val_reader.dataset(
             size, batch_size=batch, max_boxes=config["max_boxes"]
         )

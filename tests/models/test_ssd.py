@@ -10,6 +10,8 @@ import pytest
 import tfeff
 from tests.harness import random_images
 from tests.harness import trainable_count
+from tfeff.export.detection import SSDPostprocess
+from tfeff.export.detection import with_postprocessing
 from tfeff.models import ssd
 from tfeff.train import coco_detection_metrics
 from tfeff.train import detections_to_coco
@@ -188,7 +190,7 @@ def test_postprocess_is_a_per_class_nms():
     )
     hits = {0: (1, None), 1: (1, None), 2: (2, None), 3: (2, None)}
     offsets, logits = _postprocess_inputs(anchors, hits, num_classes=2)
-    layer = ssd.SSDPostprocess(anchors, score_threshold=0.3, max_detections=5)
+    layer = SSDPostprocess(anchors, score_threshold=0.3, max_detections=5)
     out = {k: np.asarray(v) for k, v in layer(offsets, logits).items()}
     assert int(out["num_detections"][0]) == 3  # anchor 1 suppressed by 0
     kept = sorted(
@@ -208,13 +210,13 @@ def test_postprocess_is_a_per_class_nms():
 def test_postprocess_arguments_are_checked():
     anchors = np.zeros((4, 4))
     with pytest.raises(ValueError, match="iou_threshold"):
-        ssd.SSDPostprocess(anchors, iou_threshold=1.5)
+        SSDPostprocess(anchors, iou_threshold=1.5)
     with pytest.raises(ValueError, match="anchors"):
-        ssd.SSDPostprocess(np.zeros((4, 3)))
+        SSDPostprocess(np.zeros((4, 3)))
     with pytest.raises(ValueError, match="max_detections"):
-        ssd.SSDPostprocess(anchors, max_detections=0)
+        SSDPostprocess(anchors, max_detections=0)
     with pytest.raises(TypeError, match="SSDDetector"):
-        ssd.with_postprocessing(keras.Sequential([keras.layers.Dense(2)]))
+        with_postprocessing(keras.Sequential([keras.layers.Dense(2)]))
 
 
 def test_postprocessed_detector_exports_to_tflite(tmp_path):
@@ -223,7 +225,7 @@ def test_postprocessed_detector_exports_to_tflite(tmp_path):
     from tfeff.export import to_tflite
 
     keras.utils.set_random_seed(0)
-    detector = ssd.with_postprocessing(_tiny(), max_detections=20)
+    detector = with_postprocessing(_tiny(), max_detections=20)
     images = random_images((1, 64, 64, 3))
     expected = {k: np.asarray(v) for k, v in detector(images).items()}
     path = to_tflite(detector, tmp_path / "det.tflite", mode="float32")
@@ -453,7 +455,7 @@ def _coco_truth(annotations, size):
 
 
 def _ap(model, images, truth):
-    detect = ssd.with_postprocessing(model, max_detections=20)
+    detect = with_postprocessing(model, max_detections=20)
     outputs = detect.predict(images, verbose=0)
     records = detections_to_coco(
         range(len(images)), outputs, [(64, 64)] * len(images), [1, 2]

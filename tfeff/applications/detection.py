@@ -32,7 +32,7 @@ def ESPNetV2SSD(
     Returns:
         `SSDDetector`: `[box_offsets (batch, anchors, 4), class_logits
         (batch, anchors, classes + 1)]` for [0, 255] pixel inputs; decode
-        with `tfeff.models.ssd.with_postprocessing(model)`.
+        with `tfeff.export.detection.with_postprocessing(model)`.
 
     Example:
 
