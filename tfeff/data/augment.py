@@ -201,3 +201,39 @@ def with_element_seeds(dataset, seed):
         seed=0 if seed is None else seed, rerandomize_each_iteration=True
     )
     return tf.data.Dataset.zip(seeds, dataset)
+
+
+def check_training_batch(batch_size, num_examples, training):
+    """Training drops incomplete batches: a batch larger than the data set
+    would leave none."""
+    if (
+        training
+        and batch_size
+        and num_examples is not None
+        and batch_size > num_examples
+    ):
+        raise ValueError(
+            f"`batch_size` ({batch_size}) is larger than the {num_examples} "
+            "training examples: training drops incomplete batches, so no "
+            "batch would remain."
+        )
+
+
+def augmented_pipeline(
+    data, to_numpy, *, training, seed, batch_size, shuffle_buffer
+):
+    """Shuffle (training) → per-element seeds → `to_numpy(seed, element)`
+    returning `(*outputs, ok)` → drop failed elements → batch → prefetch."""
+    import tensorflow as tf
+
+    if training:
+        data = data.shuffle(shuffle_buffer, seed=seed)
+    data = with_element_seeds(data, seed)
+    data = data.map(
+        to_numpy, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
+    data = data.filter(lambda *element: element[-1])
+    data = data.map(lambda *element: element[:-1])
+    if batch_size:
+        data = data.batch(batch_size, drop_remainder=training)
+    return data.prefetch(tf.data.AUTOTUNE)

@@ -14,10 +14,11 @@ import numpy as np
 from tfeff.data.augment import DecodeErrors
 from tfeff.data.augment import PerThreadTransform
 from tfeff.data.augment import _check_size
+from tfeff.data.augment import augmented_pipeline
+from tfeff.data.augment import check_training_batch
 from tfeff.data.augment import decode_image
 from tfeff.data.augment import decode_mask
 from tfeff.data.augment import segmentation_transform
-from tfeff.data.augment import with_element_seeds
 from tfeff.data.cityscapes_labels import IGNORE_LABEL
 from tfeff.data.cityscapes_labels import LABELS
 from tfeff.data.cityscapes_labels import NUM_TRAIN_CLASSES
@@ -105,17 +106,7 @@ class CityscapesReader:
         import tensorflow as tf
 
         height, width = _check_size(crop_size, "crop_size")
-        if (
-            training
-            and batch_size
-            and self.num_examples is not None
-            and batch_size > self.num_examples
-        ):
-            raise ValueError(
-                f"`batch_size` ({batch_size}) is larger than the {self.num_examples} "
-                "training examples: training drops incomplete batches, so no "
-                "batch would remain."
-            )
+        check_training_batch(batch_size, self.num_examples, training)
         transform = PerThreadTransform(
             lambda: segmentation_transform(
                 (height, width), training=training, scale=scale
@@ -156,14 +147,11 @@ class CityscapesReader:
         data = tf.data.Dataset.from_tensor_slices(
             [list(pair) for pair in self.pairs]
         )
-        if training:
-            data = data.shuffle(shuffle_buffer, seed=seed)
-        data = with_element_seeds(data, seed)
-        data = data.map(
-            to_numpy, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        return augmented_pipeline(
+            data,
+            to_numpy,
+            training=training,
+            seed=seed,
+            batch_size=batch_size,
+            shuffle_buffer=shuffle_buffer,
         )
-        data = data.filter(lambda image, mask, ok: ok)
-        data = data.map(lambda image, mask, ok: (image, mask))
-        if batch_size:
-            data = data.batch(batch_size, drop_remainder=training)
-        return data.prefetch(tf.data.AUTOTUNE)

@@ -23,9 +23,10 @@ import numpy as np
 from tfeff.data.augment import DecodeErrors
 from tfeff.data.augment import PerThreadTransform
 from tfeff.data.augment import _check_size
+from tfeff.data.augment import augmented_pipeline
+from tfeff.data.augment import check_training_batch
 from tfeff.data.augment import decode_image
 from tfeff.data.augment import detection_transform
-from tfeff.data.augment import with_element_seeds
 
 
 class CocoReader:
@@ -156,17 +157,7 @@ class CocoReader:
         import tensorflow as tf
 
         height, width = _check_size(image_size, "image_size")
-        if (
-            training
-            and batch_size
-            and self.num_examples is not None
-            and batch_size > self.num_examples
-        ):
-            raise ValueError(
-                f"`batch_size` ({batch_size}) is larger than the {self.num_examples} "
-                "training examples: training drops incomplete batches, so no "
-                "batch would remain."
-            )
+        check_training_batch(batch_size, self.num_examples, training)
         transform = PerThreadTransform(
             lambda: detection_transform((height, width), training=training)
         )
@@ -228,14 +219,11 @@ class CocoReader:
         data = tf.data.Dataset.from_tensor_slices(
             np.asarray(self.image_ids, np.int64)
         )
-        if training:
-            data = data.shuffle(shuffle_buffer, seed=seed)
-        data = with_element_seeds(data, seed)
-        data = data.map(
-            to_numpy, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        return augmented_pipeline(
+            data,
+            to_numpy,
+            training=training,
+            seed=seed,
+            batch_size=batch_size,
+            shuffle_buffer=shuffle_buffer,
         )
-        data = data.filter(lambda image, targets, ok: ok)
-        data = data.map(lambda image, targets, ok: (image, targets))
-        if batch_size:
-            data = data.batch(batch_size, drop_remainder=training)
-        return data.prefetch(tf.data.AUTOTUNE)

@@ -18,9 +18,10 @@ import numpy as np
 
 from tfeff.data.augment import DecodeErrors
 from tfeff.data.augment import PerThreadTransform
+from tfeff.data.augment import augmented_pipeline
+from tfeff.data.augment import check_training_batch
 from tfeff.data.augment import classification_transform
 from tfeff.data.augment import decode_image
-from tfeff.data.augment import with_element_seeds
 
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
 _TFRECORD_PREFIX = {
@@ -156,17 +157,7 @@ class ImageNetReader:
         from tfeff.data.augment import _check_size
 
         height, width = _check_size(image_size, "image_size")
-        if (
-            training
-            and batch_size
-            and self.num_examples is not None
-            and batch_size > self.num_examples
-        ):
-            raise ValueError(
-                f"`batch_size` ({batch_size}) is larger than the {self.num_examples} "
-                "training examples: training drops incomplete batches, so no "
-                "batch would remain."
-            )
+        check_training_batch(batch_size, self.num_examples, training)
         transform = PerThreadTransform(
             lambda: classification_transform(
                 (height, width), training=training, scale=scale
@@ -195,14 +186,11 @@ class ImageNetReader:
             return image, label, ok
 
         data = self._records()
-        if training:
-            data = data.shuffle(shuffle_buffer, seed=seed)
-        data = with_element_seeds(data, seed)
-        data = data.map(
-            to_numpy, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        return augmented_pipeline(
+            data,
+            to_numpy,
+            training=training,
+            seed=seed,
+            batch_size=batch_size,
+            shuffle_buffer=shuffle_buffer,
         )
-        data = data.filter(lambda image, label, ok: ok)
-        data = data.map(lambda image, label, ok: (image, label))
-        if batch_size:
-            data = data.batch(batch_size, drop_remainder=training)
-        return data.prefetch(tf.data.AUTOTUNE)
