@@ -1,6 +1,7 @@
 """Weight loading, offline: every file here is written by the test itself."""
 
 import hashlib
+import pathlib
 
 import h5py
 import keras
@@ -115,6 +116,30 @@ def test_file_url_with_hash(keras_b0_file, tmp_path):
     )
     with pytest.raises(ValueError, match="hash"):
         tfeff.weights.load(model, bad, cache_dir=str(tmp_path / "other"))
+
+
+def test_download_returns_the_cached_path(keras_b0_file, tmp_path):
+    path, _, _ = keras_b0_file
+    entry = PretrainedWeights(
+        variant="efficientnet_b0",
+        tag="test",
+        url=path.as_uri(),
+        file_hash=_sha256(path),
+        format="keras_h5",
+    )
+    local = tfeff.weights.download(entry, cache_dir=str(tmp_path))
+    assert local == str(tmp_path / "models" / entry.file_name)
+    assert _sha256(pathlib.Path(local)) == entry.file_hash
+    # Fetched once: a second call finds the file by its hash.
+    path.rename(path.with_suffix(".moved"))
+    try:
+        assert tfeff.weights.download(entry, cache_dir=str(tmp_path)) == local
+    finally:
+        path.with_suffix(".moved").rename(path)
+    with pytest.raises(ValueError, match="espnetv2_100"):
+        tfeff.weights.download("espnetv2_100")
+    with pytest.raises(TypeError, match="entry=3"):
+        tfeff.weights.download(3)
 
 
 def test_imagenet_folds_keras_std_fix(tmp_path, monkeypatch):

@@ -1,5 +1,7 @@
 """Architecture notation, scaling, validation and transforms (pure Python)."""
 
+from tfeff.spec.describe import describe_arch
+from tfeff.spec.describe import describe_rows
 from tfeff.spec.notation import ArchSpec
 from tfeff.spec.notation import ConvBnActSpec
 from tfeff.spec.notation import EESPSpec
@@ -34,6 +36,8 @@ __all__ = [
     "as_arch_spec",
     "block_kind",
     "decode_arch",
+    "describe_arch",
+    "describe_rows",
     "eesp_dilations",
     "encode_arch",
     "encode_block",

@@ -5,6 +5,7 @@ from tfeff.weights.catalog import get_weights
 from tfeff.weights.catalog import list_weights
 from tfeff.weights.catalog import register_weights
 from tfeff.weights.loader import assign_named_weights
+from tfeff.weights.loader import download
 from tfeff.weights.loader import load
 from tfeff.weights.loader import load_file
 from tfeff.weights.loader import load_pretrained
@@ -12,6 +13,7 @@ from tfeff.weights.loader import load_pretrained
 __all__ = [
     "PretrainedWeights",
     "assign_named_weights",
+    "download",
     "get_weights",
     "list_weights",
     "load",

@@ -83,6 +83,38 @@ def _check_arch(model, entry):
         )
 
 
+def download(entry, *, cache_dir=None):
+    """Fetches a catalogued weights file once (hash-checked); its local path.
+
+    Args:
+        entry: PretrainedWeights, or a variant name (its ImageNet entry with
+            the classifier, e.g. `"efficientnet_b0"`).
+        cache_dir: str or None. Defaults to `~/.keras`; the file goes to its
+            `models/` folder and is not fetched again while its hash matches.
+
+    Returns:
+        str. The path of the file, for `weights=path`.
+    """
+    if isinstance(entry, str):
+        variant = entry
+        entry = find_weights(variant, include_top=True)
+        if entry is None:
+            raise no_imagenet_weights_error(variant)
+    if not isinstance(entry, PretrainedWeights):
+        raise TypeError(
+            "`entry` must be PretrainedWeights or a variant name. "
+            f"Received: entry={entry!r}"
+        )
+    return keras.utils.get_file(
+        fname=entry.file_name,
+        origin=entry.url,
+        file_hash=entry.file_hash,
+        hash_algorithm=entry.hash_algorithm,
+        cache_subdir="models",
+        cache_dir=cache_dir,
+    )
+
+
 def load_pretrained(model, entry, *, cache_dir=None):
     """Downloads (with hash check) and loads a catalogued weights file.
 
@@ -96,14 +128,7 @@ def load_pretrained(model, entry, *, cache_dir=None):
             f"`entry` must be PretrainedWeights. Received: {entry!r}"
         )
     _check_arch(model, entry)
-    path = keras.utils.get_file(
-        fname=entry.file_name,
-        origin=entry.url,
-        file_hash=entry.file_hash,
-        hash_algorithm=entry.hash_algorithm,
-        cache_subdir="models",
-        cache_dir=cache_dir,
-    )
+    path = download(entry, cache_dir=cache_dir)
     load_file(model, path, format=entry.format)
     if entry.stores_std_as_variance:
         _fold_keras_std(model)
