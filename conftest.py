@@ -7,7 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-MARKS = ("large", "slow", "edgetpu", "gpu")
+MARKS = ("large", "slow", "edgetpu", "gpu", "notebooks")
 
 
 def pytest_addoption(parser):

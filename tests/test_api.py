@@ -9,7 +9,7 @@ def test_top_level_all():
             "ArchSpec", "CompoundScaling", "applications", "build_backbone",
             "build_image_classifier", "create_model", "decode_arch", "encode_arch",
             "estimate_cost", "layers", "list_variants", "profile", "quantize", "scale_arch",
-            "weights",
+            "weights", "data", "spec", "train", "viz",
         ]
     )  # fmt: skip
     for name in tfeff.__all__:

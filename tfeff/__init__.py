@@ -8,9 +8,13 @@ builder.
 __version__ = "0.1.0"
 
 from tfeff import applications  # noqa: E402
+from tfeff import data  # noqa: E402
 from tfeff import layers  # noqa: E402
 from tfeff import profile  # noqa: E402
 from tfeff import quantize  # noqa: E402
+from tfeff import spec  # noqa: E402
+from tfeff import train  # noqa: E402
+from tfeff import viz  # noqa: E402
 from tfeff import weights  # noqa: E402
 from tfeff.models import build_backbone  # noqa: E402
 from tfeff.models import build_image_classifier  # noqa: E402
@@ -27,6 +31,7 @@ __all__ = [
     "ArchSpec",
     "CompoundScaling",
     "applications",
+    "data",
     "build_backbone",
     "build_image_classifier",
     "create_model",
@@ -38,5 +43,8 @@ __all__ = [
     "profile",
     "quantize",
     "scale_arch",
+    "spec",
+    "train",
+    "viz",
     "weights",
 ]

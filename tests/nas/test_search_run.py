@@ -207,6 +207,9 @@ def test_an_existing_run_needs_resume(tmp_path, capsys):
     assert "--resume" in capsys.readouterr().err
 
 
+# Behind the slow mark to keep the default run under 15 minutes on 2 cores;
+# tests/nas/test_latency.py covers the latency table in the default run.
+@pytest.mark.slow
 def test_latency_budgeted_search_reports_latency(tmp_path, monkeypatch):
     monkeypatch.setenv("TFEFF_CACHE_DIR", str(tmp_path / "cache"))
     out = str(tmp_path / "run")

@@ -2,8 +2,12 @@
 
 import pathlib
 
+import pytest
+
 from tfeff.profile.table import END
 from tfeff.profile.table import START
+from tfeff.profile.table import latency_for_readme
+from tfeff.profile.table import measured_latency
 from tfeff.profile.table import replace_section
 from tfeff.profile.table import variants_markdown
 
@@ -12,7 +16,8 @@ README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
 
 def test_readme_table_is_the_generated_one():
     text = README.read_text()
-    assert replace_section(text, variants_markdown()) == text, (
+    table = variants_markdown(latency_for_readme(README))
+    assert replace_section(text, table) == text, (
         "README's variant table is stale: run `python -m tfeff.profile.table README.md`"
     )
 
@@ -24,6 +29,32 @@ def test_table_lists_every_published_variant():
     for name in tfeff.applications.list_models():
         assert f"| {name} |" in table
     assert "MACs (multiply-adds)" in table
+
+
+def test_latency_comes_from_the_recorded_benchmark():
+    latency = latency_for_readme(README)
+    # Every variant the benchmark table lists (benchmarks/RESULTS.md).
+    import tfeff
+
+    assert set(latency) == set(tfeff.applications.list_models())
+    assert all(value > 0 for value in latency.values())
+    text = """## x
+### Per variant (2 measured)
+
+| variant | input | TFLite fp32 ms |
+|---|---|---|
+| a | 224 | 1.50 |
+| b | 224 | 12.25 |
+
+| other | table |
+"""
+    assert measured_latency(text) == {"a": 1.5, "b": 12.25}
+    table = variants_markdown({"efficientnet_b0": 7.681})
+    assert "| 77.1 | 7.68 |" in table  # top-1, then the latency
+    with pytest.raises(ValueError, match="Per variant"):
+        measured_latency("no table")
+    with pytest.raises(ValueError, match="TFLite fp32 ms"):
+        measured_latency("### Per variant\n| a | b |\n|---|---|\n")
 
 
 def test_replace_section_needs_markers():

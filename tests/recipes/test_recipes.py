@@ -69,6 +69,20 @@ def _evaluation(out):
         return json.load(f)
 
 
+def _loads_after_import_tfeff(path):
+    # A fresh process, as a user's: the saved compile config names tfeff's
+    # losses, metrics and schedules, which `import tfeff` must register.
+    code = (
+        "import sys, keras, tfeff; m = keras.saving.load_model(sys.argv[1]); "
+        "print(type(m.optimizer._learning_rate).__name__, m.loss)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, path], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
 def test_imagenet_recipe_two_epochs_beat_chance(toy, tmp_path):
     out = str(tmp_path / "run")
     argv = [
@@ -84,6 +98,9 @@ def test_imagenet_recipe_two_epochs_beat_chance(toy, tmp_path):
         assert f.read().startswith("stem_")
     model = keras.saving.load_model(os.path.join(out, "model.keras"))
     assert model.output_shape == (None, 4)
+    assert "WarmupExponentialDecay" in _loads_after_import_tfeff(
+        os.path.join(out, "model.keras")
+    )
 
 
 def _cityscapes_stage1(toy, tmp_path):
@@ -113,7 +130,10 @@ def _cityscapes_stage1(toy, tmp_path):
 
 
 def test_cityscapes_recipe_two_epochs_beat_the_majority_class(toy, tmp_path):
-    _cityscapes_stage1(toy, tmp_path)
+    out, _ = _cityscapes_stage1(toy, tmp_path)
+    assert "SparseCrossEntropyIgnore" in _loads_after_import_tfeff(
+        os.path.join(out, "model.keras")
+    )
 
 
 @pytest.mark.slow

@@ -1,6 +1,10 @@
 """The README's variant table, generated from the registry and profiler.
 
 python -m tfeff.profile.table README.md   # rewrite the table in place
+
+Parameters and MACs come from `estimate_cost`; the measured float32 TFLite
+latency from the per-variant table that `benchmarks/inference.py table`
+results are recorded in (`benchmarks/RESULTS.md`, beside the README).
 """
 
 import os
@@ -16,16 +20,47 @@ def _fmt(value, scale, digits, unit=""):
     return "–" if value is None else f"{value / scale:.{digits}f}{unit}"
 
 
-def variants_markdown():
+LATENCY_SECTION = "### Per variant"
+LATENCY_COLUMN = "TFLite fp32 ms"
+
+
+def measured_latency(results_text):
+    """`{variant: ms}` from the per-variant table of benchmarks/RESULTS.md.
+
+    The table is the first markdown table after the `### Per variant`
+    heading; its `TFLite fp32 ms` column is float32 TFLite latency at batch
+    1 (the benchmark's settings are stated above it).
+    """
+    if LATENCY_SECTION not in results_text:
+        raise ValueError(
+            f"No {LATENCY_SECTION!r} section in the benchmark results."
+        )
+    rows = []
+    for line in results_text.split(LATENCY_SECTION, 1)[1].splitlines():
+        if line.startswith("|"):
+            rows.append([cell.strip() for cell in line.strip("|").split("|")])
+        elif rows:
+            break  # The table ended.
+    if not rows or LATENCY_COLUMN not in rows[0]:
+        raise ValueError(
+            f"The {LATENCY_SECTION!r} table has no {LATENCY_COLUMN!r} column."
+        )
+    column = rows[0].index(LATENCY_COLUMN)
+    return {row[0]: float(row[column]) for row in rows[2:] if row[column]}
+
+
+def variants_markdown(latency=None):
     """A markdown table of every published variant: params and MACs beside
-    the published figures."""
+    the published figures, and the measured latency where `latency`
+    (`{variant: ms}`, see `measured_latency`) has it."""
+    latency = latency or {}
     from tfeff.applications.common import list_models
     from tfeff.models.registry import get_variant
 
     lines = [
         "| variant | input | params | MACs (multiply-adds) | published params "
-        "| published MACs | published top-1 | source |",
-        "|---|---|---|---|---|---|---|---|",
+        "| published MACs | published top-1 | TFLite fp32 ms | source |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in list_models():
         variant = get_variant(name)
@@ -35,7 +70,7 @@ def variants_markdown():
             f"| {name} | {variant.resolution} | {report.params / 1e6:.3f}M "
             f"| {report.macs / 1e6:.1f}M | {_fmt(pub.params, 1e6, 2, 'M')} "
             f"| {_fmt(pub.macs, 1e6, 1, 'M')} | {_fmt(pub.top1, 1, 1)} "
-            f"| {pub.source or '–'} |"
+            f"| {_fmt(latency.get(name), 1, 2)} | {pub.source or '–'} |"
         )
     return "\n".join(lines)
 
@@ -49,13 +84,26 @@ def replace_section(text, table):
     return f"{head}{START}\n{table}\n{END}{tail}"
 
 
+def latency_for_readme(readme_path):
+    """The measured latency recorded beside `readme_path`, or `{}`."""
+    results = os.path.join(
+        os.path.dirname(os.path.abspath(readme_path)),
+        "benchmarks",
+        "RESULTS.md",
+    )
+    if not os.path.exists(results):
+        return {}
+    with open(results) as f:
+        return measured_latency(f.read())
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    table = variants_markdown()
     if not argv:
-        print(table)
+        print(variants_markdown(latency_for_readme("README.md")))
         return 0
     path = argv[0]
+    table = variants_markdown(latency_for_readme(path))
     with open(path) as f:
         text = f.read()
     tmp = path + ".tmp"

@@ -1,13 +1,24 @@
-"""Training helpers shared by recipes: metrics."""
+"""Training helpers shared by recipes: metrics, losses, schedules.
+
+Imported by `import tfeff`, so the `.keras` files recipes write (their
+compile config names these losses, metrics and schedules) load with plain
+`keras.saving.load_model` after `import tfeff`.
+"""
 
 from tfeff.train.coco_eval import coco_detection_metrics
 from tfeff.train.coco_eval import detections_to_coco
+from tfeff.train.losses import SparseCrossEntropyIgnore
 from tfeff.train.metrics import SegmentationIoU
 from tfeff.train.metrics import confusion_matrix
 from tfeff.train.metrics import iou_from_confusion
+from tfeff.train.schedules import PerEpochSchedule
+from tfeff.train.schedules import WarmupExponentialDecay
 
 __all__ = [
+    "PerEpochSchedule",
     "SegmentationIoU",
+    "SparseCrossEntropyIgnore",
+    "WarmupExponentialDecay",
     "coco_detection_metrics",
     "confusion_matrix",
     "detections_to_coco",
