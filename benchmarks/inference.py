@@ -119,11 +119,13 @@ def alternate(models, paths, batch, args):
     for round_index in range(args.rounds):
         order = list(models) if round_index % 2 == 0 else list(models)[::-1]
         for name in order:
-            throughput[name].append(
-                keras_throughput(models[name], batch, args.batches)
-            )
+            # TFLite first: right after a Keras predict, TF's thread pools
+            # still spin for a while and slow the interpreter down.
             latency[name].append(
                 tflite_latency_ms(paths[name], args.tflite_runs, args.threads)
+            )
+            throughput[name].append(
+                keras_throughput(models[name], batch, args.batches)
             )
         print(
             f"round {round_index + 1}/{args.rounds}: "
@@ -205,6 +207,8 @@ def table(args):
             model = tfeff.create_model(name)
             report = tfeff.estimate_cost(name)
             path = to_tflite(model, os.path.join(workdir, f"{name}.tflite"))
+            # TFLite before Keras (see `alternate`).
+            latency_ms = tflite_latency_ms(path, args.tflite_runs, args.threads)
             keras_throughput(model, batch, 1)  # Warm-up.
             results[name] = {
                 "family": variant.family,
@@ -214,9 +218,7 @@ def table(args):
                 "published_macs": variant.published.macs,
                 "published_top1": variant.published.top1,
                 "keras_img_per_s": keras_throughput(model, batch, args.batches),
-                "tflite_ms": tflite_latency_ms(
-                    path, args.tflite_runs, args.threads
-                ),
+                "tflite_ms": latency_ms,
             }
             tqdm.write(
                 f"{name}: {report.macs / 1e6:.0f} M MACs (multiply-adds), "

@@ -149,8 +149,132 @@ LAYER_NAME_PATTERN = re.compile(
     r"^(stem|head\d*|top\d*|stage\d+_block\d+)"
     r"(_ghost[12]|_down|_esp\d+|_dice)?(_branch\d+)?"
     r"_(" + "|".join(sorted(LAYER_PARTS, key=len, reverse=True)) + r")"
-    r"(\d+)?(_g\d+|_split|_concat)?(_pad|_sum|_t\d+_\d+(_crop)?)?$"
+    r"(\d+)?(_g\d+(p\d+)?|_split\d*|_concat|_join\d*)?(_pad|_sum|_t\d+_\d+(_crop)?)?$"
 )
+
+
+# --- channel parts -------------------------------------------------------------
+# Grouped 1x1 convs and MixConv kernel groups work on channel groups. Between
+# two such layers the tensor is kept as a list of parts (consecutive channel
+# groups) instead of being concatenated and split again: a concat -> split
+# pair copies the whole activation twice in TFLite, and MixNet has dozens.
+# Per-channel layers (batch norm, activations, depthwise convs) run on each
+# part. A single tensor is the one-part case and emits exactly the layers it
+# always did.
+
+
+def as_parts(x):
+    """`x` as a list of channel parts (a tensor is one part)."""
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _cut_points(sizes):
+    total, cuts = 0, set()
+    for size in sizes[:-1]:
+        total += size
+        cuts.add(total)
+    return cuts
+
+
+def join_parts(parts, name):
+    """One tensor from channel parts (a concat only where there are several)."""
+    parts = as_parts(parts)
+    if len(parts) == 1:
+        return parts[0]
+    return keras.layers.Concatenate(name=name)(parts)
+
+
+def repartition(parts, sizes, name):
+    """Channel parts re-cut into consecutive groups of `sizes` channels.
+
+    Cuts already there are kept: finer groups split each part (`{name}_split`,
+    or `{name}_split<k>` per part), coarser ones concatenate neighbouring parts
+    (`{name}_join<k>`); otherwise the parts are joined (`{name}_join`) and
+    split again.
+    """
+    parts = as_parts(parts)
+    sizes = [int(s) for s in sizes]
+    current = [int(p.shape[-1]) for p in parts]
+    if current == sizes:
+        return parts
+    if sum(current) != sum(sizes):
+        raise ValueError(
+            f"Cannot cut {sum(current)} channels into {sizes} ({name})."
+        )
+    have, want = _cut_points(current), _cut_points(sizes)
+    if have <= want:  # Finer: split the parts that contain new cuts.
+        out, index = [], 0
+        for k, part in enumerate(parts):
+            inner, total = [], 0
+            while total < part.shape[-1]:
+                inner.append(sizes[index])
+                total += sizes[index]
+                index += 1
+            if len(inner) == 1:
+                out.append(part)
+                continue
+            suffix = "" if len(parts) == 1 else str(k + 1)
+            out += ChannelSplit(inner, name=f"{name}_split{suffix}")(part)
+        return out
+    if want <= have:  # Coarser: join neighbouring parts.
+        out, index = [], 0
+        for k, size in enumerate(sizes):
+            group, total = [], 0
+            while total < size:
+                group.append(parts[index])
+                total += current[index]
+                index += 1
+            suffix = "" if len(sizes) == 1 else str(k + 1)
+            out.append(join_parts(group, f"{name}_join{suffix}"))
+        return out
+    whole = join_parts(parts, f"{name}_join")
+    return list(ChannelSplit(sizes, name=f"{name}_split")(whole))
+
+
+def _refinement(*partitions):
+    """Sizes of the common refinement of partitions of the same width."""
+    cuts = sorted(set().union(*(_cut_points(p) for p in partitions)))
+    edges = [0, *cuts, sum(partitions[0])]
+    return [b - a for a, b in zip(edges, edges[1:])]
+
+
+def group_parts(parts, sizes, name):
+    """Channel parts as one list per consecutive group of `sizes` channels.
+
+    A part is split (`{name}_split<k>`) only where a group boundary falls
+    inside it; a group may hold several parts. Per-channel layers run on
+    each of them; a grouped conv joins them (`{name}_join<k>`).
+    """
+    parts = as_parts(parts)
+    current = [int(p.shape[-1]) for p in parts]
+    parts = repartition(parts, _refinement(current, sizes), name)
+    groups, index = [], 0
+    for size in sizes:
+        group, total = [], 0
+        while total < size:
+            group.append(parts[index])
+            total += int(parts[index].shape[-1])
+            index += 1
+        groups.append(group)
+    return groups
+
+
+def _part_name(name, group, part, parts_in_group):
+    """`{name}_g<group>`, or `{name}_g<group>p<part>` where it has several."""
+    if parts_in_group == 1:
+        return f"{name}_g{group + 1}"
+    return f"{name}_g{group + 1}p{part + 1}"
+
+
+def activation_parts(parts, activation, name):
+    """`activation_layer` on each channel part (`{name}_g<k>` when several)."""
+    parts = as_parts(parts)
+    if len(parts) == 1:
+        return [activation_layer(parts[0], activation, name)]
+    return [
+        activation_layer(part, activation, f"{name}_g{k + 1}")
+        for k, part in enumerate(parts)
+    ]
 
 
 def activation_layer(x, activation, name):
@@ -185,6 +309,7 @@ def conv(
     groups=1,
     use_bias=False,
     batch_norm_name=None,
+    keep_parts=False,
 ):
     """A convolution; `groups > 1` is emitted as split → convs → concat.
 
@@ -196,37 +321,48 @@ def conv(
     per group before the concat (`<name>_g<k>`), so that the TFLite
     converter folds each into its conv (after a concat it would stay a
     float MUL and ADD over the whole tensor). Same parameters either way.
+
+    `x` may be a list of channel parts (see `repartition`): parts that
+    already match the groups are used as they are. With `keep_parts`, a
+    grouped conv returns its groups' outputs as a list instead of their
+    concat, for the next grouped layer to take.
     """
-    if groups == 1:
-        y = keras.layers.Conv2D(
-            filters,
-            kernel_size,
-            strides=strides,
-            padding="same",
-            use_bias=use_bias,
-            kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=name,
-        )(x)
-        return _normalized(y, batch_norm_name)
-    in_splits = split_channels(x.shape[-1], groups)
-    out_splits = split_channels(filters, groups)
-    parts = ChannelSplit(in_splits, name=f"{name}_split")(x)
-    outputs = [
-        keras.layers.Conv2D(
+    parts = as_parts(x)
+
+    def conv2d(inputs, out, layer_name):
+        return keras.layers.Conv2D(
             out,
             kernel_size,
             strides=strides,
             padding="same",
             use_bias=use_bias,
             kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=f"{name}_g{index + 1}",
-        )(part)
-        for index, (part, out) in enumerate(zip(parts, out_splits))
+            name=layer_name,
+        )(inputs)
+
+    if groups == 1:
+        y = conv2d(join_parts(parts, f"{name}_join"), filters, name)
+        y = _normalized(y, batch_norm_name)
+        return [y] if keep_parts else y
+    width = sum(int(p.shape[-1]) for p in parts)
+    out_splits = split_channels(filters, groups)
+    # Each group's input as one tensor (parts within a group are joined).
+    inputs = [
+        join_parts(group, f"{name}_join{index + 1}")
+        for index, group in enumerate(
+            group_parts(parts, split_channels(width, groups), name)
+        )
     ]
     outputs = [
-        _normalized(y, batch_norm_name, f"_g{index + 1}")
-        for index, y in enumerate(outputs)
+        _normalized(
+            conv2d(part, out, f"{name}_g{index + 1}"),
+            batch_norm_name,
+            f"_g{index + 1}",
+        )
+        for index, (part, out) in enumerate(zip(inputs, out_splits))
     ]
+    if keep_parts:
+        return outputs
     return keras.layers.Concatenate(name=f"{name}_concat")(outputs)
 
 
@@ -304,6 +440,7 @@ def depthwise_conv(
     strides=1,
     dilation_rate=1,
     batch_norm_name=None,
+    keep_parts=False,
 ):
     """Depthwise conv; a kernel list makes a MixConv (split → dw convs → concat).
 
@@ -314,9 +451,20 @@ def depthwise_conv(
         kernel_size: int or tuple of int.
         batch_norm_name: str or None. A batch norm after the conv; for a
             MixConv one per kernel group before the concat (see `conv`).
+        keep_parts: bool. Return the groups' outputs as a list of channel
+            parts instead of their concat (see `conv`). `x` may be a list of
+            parts; a single kernel then runs on each part (`_g<k>` layers).
     """
     kernels = kernel_size if isinstance(kernel_size, tuple) else (kernel_size,)
+    parts = as_parts(x)
+    if len(kernels) == 1 and len(parts) > 1:
+        # Depthwise is per channel: one conv per part, no copies.
+        kernels = kernels * len(parts)
+        splits = [int(p.shape[-1]) for p in parts]
+    elif len(kernels) > 1:
+        splits = split_channels(sum(p.shape[-1] for p in parts), len(kernels))
     if len(kernels) == 1:
+        x = parts[0]
         y = _depthwise(
             x,
             kernels[0],
@@ -324,23 +472,28 @@ def depthwise_conv(
             dilation_rate=dilation_rate,
             name=name,
         )
-        return _normalized(y, batch_norm_name)
-    splits = split_channels(x.shape[-1], len(kernels))
-    parts = ChannelSplit(splits, name=f"{name}_split")(x)
-    outputs = [
-        _depthwise(
-            part,
-            kernel,
-            strides=strides,
-            dilation_rate=dilation_rate,
-            name=f"{name}_g{index + 1}",
-        )
-        for index, (part, kernel) in enumerate(zip(parts, kernels))
-    ]
-    outputs = [
-        _normalized(y, batch_norm_name, f"_g{index + 1}")
-        for index, y in enumerate(outputs)
-    ]
+        y = _normalized(y, batch_norm_name)
+        return [y] if keep_parts else y
+    # Depthwise is per channel: a kernel group made of several parts runs
+    # one conv per part (`_g<k>p<j>`) rather than joining them.
+    outputs = []
+    for g, (group, kernel) in enumerate(
+        zip(group_parts(parts, splits, name), kernels)
+    ):
+        for j, part in enumerate(group):
+            layer_name = _part_name(name, g, j, len(group))
+            y = _depthwise(
+                part,
+                kernel,
+                strides=strides,
+                dilation_rate=dilation_rate,
+                name=layer_name,
+            )
+            outputs.append(
+                _normalized(y, batch_norm_name, layer_name[len(name) :])
+            )
+    if keep_parts:
+        return outputs
     return keras.layers.Concatenate(name=f"{name}_concat")(outputs)
 
 

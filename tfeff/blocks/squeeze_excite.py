@@ -12,6 +12,8 @@ fuses the same way; `se_gate` is the multiply.
 import keras
 
 from tfeff.blocks.common import CONV_KERNEL_INITIALIZER
+from tfeff.blocks.common import as_parts
+from tfeff.blocks.common import join_parts
 
 
 def squeeze_excite(
@@ -19,13 +21,21 @@ def squeeze_excite(
 ):
     """Emits `{name}_se_squeeze`, `_se_reduce`, `_se_expand`, `_se_gate`.
 
+    `x` may be a list of channel parts (see `common.group_parts`); they are
+    joined first (`_se_squeeze_join`). Pooling each part and concatenating
+    the pooled vectors would save that copy, but TFLite's int8 converter
+    requires the concatenated MEAN outputs to share one scale, which the
+    QAT graph does not give them ("same scale constraint" on
+    CONCATENATION).
+
     Args:
-        x: KerasTensor.
+        x: KerasTensor, or a list of channel parts.
         reduced_filters: int. Bottleneck width (computed by the caller, whose
             rule differs by family).
         activation: str. Activation of the reduce conv.
         gate: str. `"sigmoid"` or `"hard_sigmoid"` (GhostNet).
     """
+    x = join_parts(as_parts(x), f"{name}_se_squeeze_join")
     channels = x.shape[-1]
     # "prelu" has weights; SE uses the block's activation only when weightless.
     reduce_activation = "relu" if activation == "prelu" else activation
