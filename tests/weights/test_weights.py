@@ -93,40 +93,33 @@ def test_keras_notop_h5(tmp_path):
     )
 
 
-def test_file_url_with_hash(keras_b0_file, tmp_path):
-    path, images, expected = keras_b0_file
-    entry = PretrainedWeights(
+def _file_entry(path, tag="test", file_hash=None):
+    """A catalog entry for a local file, served by a file:// URL."""
+    return PretrainedWeights(
         variant="efficientnet_b0",
-        tag="test",
+        tag=tag,
         url=path.as_uri(),
-        file_hash=_sha256(path),
+        file_hash=file_hash or _sha256(path),
         format="keras_h5",
     )
+
+
+def test_file_url_with_hash(keras_b0_file, tmp_path):
+    path, images, expected = keras_b0_file
+    entry = _file_entry(path)
     model = tfeff.applications.EfficientNetB0(classifier_activation=None)
     tfeff.weights.load(model, entry, cache_dir=str(tmp_path))
     assert (
         np.abs(model.predict(images, verbose=0) - expected).max() <= TOLERANCE
     )
-    bad = PretrainedWeights(
-        variant="efficientnet_b0",
-        tag="bad",
-        url=path.as_uri(),
-        file_hash="0" * 64,
-        format="keras_h5",
-    )
+    bad = _file_entry(path, tag="bad", file_hash="0" * 64)
     with pytest.raises(ValueError, match="hash"):
         tfeff.weights.load(model, bad, cache_dir=str(tmp_path / "other"))
 
 
 def test_download_returns_the_cached_path(keras_b0_file, tmp_path):
     path, _, _ = keras_b0_file
-    entry = PretrainedWeights(
-        variant="efficientnet_b0",
-        tag="test",
-        url=path.as_uri(),
-        file_hash=_sha256(path),
-        format="keras_h5",
-    )
+    entry = _file_entry(path)
     local = tfeff.weights.download(entry, cache_dir=str(tmp_path))
     assert local == str(tmp_path / "models" / entry.file_name)
     assert _sha256(pathlib.Path(local)) == entry.file_hash
