@@ -44,6 +44,20 @@ def test_names_blocks_as_the_papers_do():
     assert rows[4]["details"] == "RF limit 9"
 
 
+def test_every_block_kind_has_a_readable_name():
+    from tfeff.spec.describe import _KIND_NAMES
+    from tfeff.spec.notation import block_kind
+
+    kinds = {
+        block_kind(spec)
+        for variant in tfeff.applications.list_models()
+        for spec in tfeff.models.registry.get_variant(variant)
+        .resolved_arch()
+        .blocks
+    }
+    assert kinds <= set(_KIND_NAMES), kinds - set(_KIND_NAMES)
+
+
 def test_bad_input_is_a_clear_error():
     with pytest.raises(ValueError, match="not_a_variant"):
         describe_arch("not_a_variant")

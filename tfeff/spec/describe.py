@@ -16,11 +16,11 @@ _KIND_NAMES = {
     "maxpool": "max pool",
     "shuffle": "ShuffleNetV2 unit",
     "igcv3": "IGCV3 block",
-    "imagecat": "image concat",
-    "esp": "ESP stage",
+    "imgcat": "image concat",
+    "espstage": "ESP stage",
     "dicedown": "strided DiCE unit",
     "dice": "DiCE unit",
-    "dense": "dense",
+    "fc": "dense",
 }
 
 # Field -> short label in the "details" column; fields not listed are shown
