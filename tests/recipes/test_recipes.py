@@ -323,16 +323,6 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Keras 3 fit() under MultiWorkerMirroredStrategy raises 'Attempt to "
-        "convert a value (PerReplica...)' (keras-team/keras#20585, open; "
-        "tensorflow#72388); reproduced with a one-layer Dense model on TF 2.21 "
-        "/ Keras 3.15.1. Strict: this starts failing when it works."
-    ),
-)
 def test_two_workers_on_loopback_train_one_model(toy, tmp_path):
     """--strategy multi_worker with TF_CONFIG (README): two processes, one
     model; the chief writes the run directory, the other worker only its
