@@ -304,3 +304,41 @@ def test_coco_errors(tmp_path, toy):
     )
     with pytest.raises(ValueError, match="category_id 99"):
         CocoReader(tmp_path, "val")
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_chunked_augmentation_matches_one_element_per_call(training):
+    """`augmented_pipeline(chunk_size=k)` (one numpy_function per k elements,
+    as the ImageNet and Cityscapes readers run) yields the same elements,
+    seeds and order as one call per element, failed elements dropped."""
+    import tensorflow as tf
+
+    from tfeff.data.augment import augmented_pipeline
+    from tfeff.data.augment import over_chunk
+
+    def load(seed, value):
+        # A seed-dependent value; element 3 fails like an undecodable image.
+        return np.float32(value * 1000 + seed % 997), value != 3
+
+    def one(seed, value):
+        out, ok = tf.numpy_function(load, [seed, value], [tf.float32, tf.bool])
+        return tf.reshape(out, ()), tf.reshape(ok, ())
+
+    def chunk(seeds, values):
+        out, ok = tf.numpy_function(
+            over_chunk(load), [seeds, values], [tf.float32, tf.bool]
+        )
+        return tf.reshape(out, (-1,)), tf.reshape(ok, (-1,))
+
+    def run(to_numpy, chunk_size):
+        data = tf.data.Dataset.range(11)
+        pipeline = augmented_pipeline(
+            data, to_numpy, training=training, seed=5, batch_size=2,
+            shuffle_buffer=11, chunk_size=chunk_size,
+        )  # fmt: skip
+        return np.concatenate([b[0].numpy() for b in pipeline])
+
+    expected = run(one, None)
+    assert len(expected) == 10  # 11 elements, one failed
+    assert 3 not in (expected // 1000).astype(int)
+    np.testing.assert_array_equal(run(chunk, 4), expected)

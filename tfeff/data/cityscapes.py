@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from tfeff.data.augment import CHUNK_SIZE
 from tfeff.data.augment import DecodeErrors
 from tfeff.data.augment import PerThreadTransform
 from tfeff.data.augment import _check_size
@@ -18,6 +19,7 @@ from tfeff.data.augment import augmented_pipeline
 from tfeff.data.augment import check_training_batch
 from tfeff.data.augment import decode_image
 from tfeff.data.augment import decode_mask
+from tfeff.data.augment import over_chunk
 from tfeff.data.augment import segmentation_transform
 from tfeff.data.cityscapes_labels import IGNORE_LABEL
 from tfeff.data.cityscapes_labels import LABELS
@@ -134,14 +136,14 @@ class CityscapesReader:
 
         def to_numpy(element_seed, paths):
             image, mask, ok = tf.numpy_function(
-                load,
-                [element_seed, paths[0], paths[1]],
+                over_chunk(load),
+                [element_seed, paths[:, 0], paths[:, 1]],
                 [tf.float32, tf.int32, tf.bool],
                 stateful=True,
             )
-            image.set_shape((height, width, 3))
-            mask.set_shape((height, width))
-            ok.set_shape(())
+            image.set_shape((None, height, width, 3))
+            mask.set_shape((None, height, width))
+            ok.set_shape((None,))
             return image, mask, ok
 
         data = tf.data.Dataset.from_tensor_slices(
@@ -154,4 +156,5 @@ class CityscapesReader:
             seed=seed,
             batch_size=batch_size,
             shuffle_buffer=shuffle_buffer,
+            chunk_size=CHUNK_SIZE,
         )

@@ -16,12 +16,14 @@ import os
 
 import numpy as np
 
+from tfeff.data.augment import CHUNK_SIZE
 from tfeff.data.augment import DecodeErrors
 from tfeff.data.augment import PerThreadTransform
 from tfeff.data.augment import augmented_pipeline
 from tfeff.data.augment import check_training_batch
 from tfeff.data.augment import classification_transform
 from tfeff.data.augment import decode_image
+from tfeff.data.augment import over_chunk
 
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
 _TFRECORD_PREFIX = {
@@ -175,14 +177,14 @@ class ImageNetReader:
         def to_numpy(element_seed, record):
             data, label, source = record
             image, label, ok = tf.numpy_function(
-                load,
+                over_chunk(load),
                 [element_seed, data, label, source],
                 [tf.float32, tf.int32, tf.bool],
                 stateful=True,
             )
-            image.set_shape((height, width, 3))
-            label.set_shape(())
-            ok.set_shape(())
+            image.set_shape((None, height, width, 3))
+            label.set_shape((None,))
+            ok.set_shape((None,))
             return image, label, ok
 
         data = self._records()
@@ -193,4 +195,5 @@ class ImageNetReader:
             seed=seed,
             batch_size=batch_size,
             shuffle_buffer=shuffle_buffer,
+            chunk_size=CHUNK_SIZE,
         )
