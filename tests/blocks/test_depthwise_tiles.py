@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from tfeff.blocks.common import _depthwise
+from tfeff.blocks.common import centred_strips
 from tfeff.blocks.common import depthwise_tiles
 from tfeff.profile import count_macs
 
@@ -18,14 +19,47 @@ def test_tiles_partition_the_kernel_within_25_taps(kernel):
     assert (covered == 1).all()
 
 
+def test_centred_strips_partition_the_kernel_within_25_taps():
+    # Each strip is symmetric about the centre row, so at stride 1 it is a
+    # "same" conv of the unpadded input (no pad, no crop).
+    for kernel in (7, 9, 11):
+        covered = np.zeros(kernel, int)
+        for first, rows, dilation in centred_strips(kernel):
+            assert rows * kernel <= 25
+            indices = [first + i * dilation for i in range(rows)]
+            assert indices[0] + indices[-1] == kernel - 1  # Centred.
+            covered[indices] += 1
+        assert (covered == 1).all()
+    assert len(centred_strips(7)) == 3
+    assert centred_strips(13) is None  # A row pair would be 26 taps.
+
+
+def _tile_rows_and_cols(layer):
+    """The kernel rows and columns a tile layer `<name>_t<row>_<col>` holds."""
+    first_row, first_col = layer.name.rsplit("_t", 1)[1].split("_")
+    rows, cols = layer.kernel_size
+    step = layer.dilation_rate[0]
+    return (
+        [int(first_row) + i * step for i in range(rows)],
+        slice(int(first_col), int(first_col) + cols),
+    )
+
+
 @pytest.mark.parametrize(
-    "kernel, strides, size",
-    # Stride 1 at any size, stride 2 at odd sizes: tiles use symmetric
-    # padding, which equals "same" there.
-    [(7, 1, 16), (9, 1, 15), (11, 1, 12), (7, 2, 17), (11, 2, 15)],
-)
-def test_tiled_equals_single_depthwise(kernel, strides, size):
-    inputs = keras.Input((size, size, 6))
+    "kernel, strides, height, width",
+    # Stride 1: centred strips; stride 2: tiles padded and cropped each on
+    # its own, at even and odd sizes; None: size unknown when built.
+    [
+        (7, 1, 16, 16), (9, 1, 15, 12), (11, 1, 12, 12), (7, 2, 17, 17),
+        (7, 2, 56, 56), (9, 2, 14, 13), (11, 2, 14, 14), (11, 2, 15, 15),
+        (7, 2, None, None), (9, 1, None, None),
+    ],
+)  # fmt: skip
+def test_tiled_equals_single_depthwise(kernel, strides, height, width):
+    """The tiled conv equals one k x k depthwise conv of the input padded
+    by (k - 1) // 2 per side (TF "same" at stride 1 and at odd sizes)."""
+    size = (height or 14, width or 15)
+    inputs = keras.Input((height, width, 6))
     tiled = keras.Model(
         inputs, _depthwise(inputs, kernel, strides=strides, name="x")
     )
@@ -34,22 +68,23 @@ def test_tiled_equals_single_depthwise(kernel, strides, size):
         .normal(size=(kernel, kernel, 6, 1))
         .astype("float32")
     )
-    for (r0, r1), (c0, c1) in depthwise_tiles(kernel):
-        tiled.get_layer(f"x_t{r0}_{c0}").set_weights([weights[r0:r1, c0:c1]])
+    for layer in tiled.layers:
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            rows, cols = _tile_rows_and_cols(layer)
+            layer.set_weights([weights[rows][:, cols]])
     single = keras.layers.DepthwiseConv2D(
-        kernel, strides=strides, padding="same", use_bias=False
+        kernel, strides=strides, padding="valid", use_bias=False
     )
-    single.build((None, size, size, 6))
+    pad = (kernel - 1) // 2
+    single.build((None, size[0] + 2 * pad, size[1] + 2 * pad, 6))
     single.set_weights([weights])
-    x = (
-        np.random.default_rng(1)
-        .normal(size=(2, size, size, 6))
-        .astype("float32")
-    )
+    x = np.random.default_rng(1).normal(size=(2, *size, 6)).astype("float32")
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
     np.testing.assert_allclose(
-        tiled.predict(x, verbose=0), np.asarray(single(x)), atol=1e-4
+        tiled.predict(x, verbose=0), np.asarray(single(padded)), atol=1e-4
     )
     params = sum(int(np.prod(w.shape)) for w in tiled.trainable_weights)
     assert params == kernel * kernel * 6
-    out = -(-size // strides)
-    assert count_macs(tiled) == kernel * kernel * 6 * out * out
+    if height is not None:
+        out = [-(-n // strides) for n in size]
+        assert count_macs(tiled) == kernel * kernel * 6 * out[0] * out[1]

@@ -149,7 +149,7 @@ LAYER_NAME_PATTERN = re.compile(
     r"^(stem|head\d*|top\d*|stage\d+_block\d+)"
     r"(_ghost[12]|_down|_esp\d+|_dice)?(_branch\d+)?"
     r"_(" + "|".join(sorted(LAYER_PARTS, key=len, reverse=True)) + r")"
-    r"(\d+)?(_g\d+(p\d+)?|_split\d*|_concat|_join\d*)?(_pad|_sum|_t\d+_\d+(_crop)?)?$"
+    r"(\d+)?(_g\d+(p\d+)?|_split\d*|_concat|_join\d*)?(_pad|_sum|_t\d+_\d+(_pad|_crop)?)?$"
 )
 
 
@@ -395,6 +395,69 @@ def depthwise_tiles(kernel):
     return strips if len(strips) <= len(grid) else grid
 
 
+def centred_strips(kernel):
+    """Full-width row sets partitioning an odd k x k kernel into <= 25-tap
+    pieces that are each symmetric about the centre row: the middle rows,
+    then pairs of rows (c - i, c + i) as a 2-row kernel dilated by 2i.
+
+    Returned as (first row, rows, row dilation); k=7: the rows 2-4, (1, 5),
+    (0, 6); k=9: row 4, then four pairs; k=11: row 5, then five pairs.
+    Every piece is centred like the whole kernel, so at stride 1 each is a
+    plain "same" depthwise conv of the unpadded input: no crop of a padded
+    copy (a strided slice per piece, which costs as much as the conv) and
+    no pad (the converter folds symmetric padding into "same"). None for
+    kernels that cannot be cut so (even, or a row pair over 25 taps).
+    """
+    if kernel % 2 == 0 or 2 * kernel > MAX_FAST_DEPTHWISE_TAPS:
+        return None
+    centre = (kernel - 1) // 2
+    middle = min(kernel, MAX_FAST_DEPTHWISE_TAPS // kernel)
+    middle -= 1 - middle % 2  # An odd count, symmetric about the centre.
+    half = (middle - 1) // 2
+    strips = [(centre - half, middle, 1)]
+    strips += [(centre - i, 2, 2 * i) for i in range(half + 1, centre + 1)]
+    return strips
+
+
+def _tile_window(size, kernel, strides, first, length):
+    """(pad before, pad after), (crop before, crop after) along one axis for
+    the kernel rows `first .. first + length - 1`, so that a "valid" conv
+    of the padded input, cropped, equals those rows' share of the whole
+    kernel on the input padded by (kernel - 1) // 2 per side."""
+    out = -(-size // strides)
+    top = (kernel - 1) // 2
+    if first <= top:
+        pad_before, shift = top - first, 0
+    else:  # Pad to the stride's phase, crop whole output rows.
+        pad_before = (top - first) % strides
+        shift = (first - top + pad_before) // strides
+    pad_after = strides * (shift + out - 1) + length - size - pad_before
+    crop_after = 0
+    if pad_after < 0:
+        produced = (size + pad_before - length) // strides + 1
+        pad_after, crop_after = 0, produced - shift - out
+    return (pad_before, pad_after), (shift, crop_after)
+
+
+def _tile_conv(x, kernel_size, strides, name, pads, crop_in, crop_out):
+    if pads is not None:  # Unknown size: crop a window of a padded copy.
+        x = keras.layers.ZeroPadding2D(pads, name=f"{name}_pad")(x)
+        x = keras.layers.Cropping2D(crop_in, name=f"{name}_crop")(x)
+    elif any(crop_in[0] + crop_in[1]):
+        x = keras.layers.ZeroPadding2D(crop_in, name=f"{name}_pad")(x)
+    x = keras.layers.DepthwiseConv2D(
+        kernel_size,
+        strides=strides,
+        padding="valid",
+        use_bias=False,
+        depthwise_initializer=CONV_KERNEL_INITIALIZER,
+        name=name,
+    )(x)
+    if pads is None and any(crop_out[0] + crop_out[1]):
+        x = keras.layers.Cropping2D(crop_out, name=f"{name}_crop")(x)
+    return x
+
+
 def _depthwise(x, kernel, *, name, strides=1, dilation_rate=1):
     if kernel <= MAX_FAST_DEPTHWISE_KERNEL or dilation_rate != 1:
         return keras.layers.DepthwiseConv2D(
@@ -406,28 +469,55 @@ def _depthwise(x, kernel, *, name, strides=1, dilation_rate=1):
             depthwise_initializer=CONV_KERNEL_INITIALIZER,
             name=name,
         )(x)
+    strips = centred_strips(kernel) if strides == 1 else None
+    if strips:
+        # TF cannot combine a stride with a dilation, so stride 2 takes the
+        # tiles below. Named like tiles, by their first row.
+        outputs = [
+            keras.layers.DepthwiseConv2D(
+                (rows, kernel),
+                dilation_rate=(dilation, 1),
+                padding="same",
+                use_bias=False,
+                depthwise_initializer=CONV_KERNEL_INITIALIZER,
+                name=f"{name}_t{first}_0",
+            )(x)
+            for first, rows, dilation in strips
+        ]
+        return keras.layers.Add(name=f"{name}_sum")(outputs)
     # A k x k depthwise conv as a sum of <= 5x5 tiles that partition its
     # kernel: same parameters, same MACs, and TFLite runs every tile on its
     # fast path. Each tile convolves a crop of the once-padded input. The
     # padding is symmetric ((k - 1) / 2 per side) so the structure does not
     # depend on the input's parity; at stride 1 that equals "same".
-    pad = (kernel - 1) // 2
-    padded = keras.layers.ZeroPadding2D(pad, name=f"{name}_pad")(x)
+    # A k x k depthwise conv as a sum of <= 5x5 tiles that partition its
+    # kernel: same parameters, same MACs, and TFLite runs every tile on its
+    # fast path. The padding is symmetric ((k - 1) / 2 per side) so the
+    # result does not depend on the input's parity; at stride 1 that
+    # equals "same".
+    size = x.shape[1:3]
     outputs = []
     for (r0, r1), (c0, c1) in depthwise_tiles(kernel):
         tile = f"{name}_t{r0}_{c0}"  # Named by the tile's kernel offset.
-        crop = keras.layers.Cropping2D(
-            ((r0, kernel - r1), (c0, kernel - c1)), name=f"{tile}_crop"
-        )(padded)
+        if None in size:
+            # Unknown size: crop the tile's window out of one padded copy.
+            pads = ((kernel - 1) // 2,) * 2
+            before = ((r0, kernel - r1), (c0, kernel - c1))
+            after = ((0, 0), (0, 0))
+        else:
+            # Known size: each tile pads the input just enough for its own
+            # window and crops its (strided, so smaller) output where the
+            # window starts below the padding. Input crops are strided
+            # slices as slow as the conv; XNNPACK fuses a lone pad.
+            rows = _tile_window(size[0], kernel, strides, r0, r1 - r0)
+            cols = _tile_window(size[1], kernel, strides, c0, c1 - c0)
+            pads = None
+            before = (rows[0], cols[0])
+            after = (rows[1], cols[1])
         outputs.append(
-            keras.layers.DepthwiseConv2D(
-                (r1 - r0, c1 - c0),
-                strides=strides,
-                padding="valid",
-                use_bias=False,
-                depthwise_initializer=CONV_KERNEL_INITIALIZER,
-                name=tile,
-            )(crop)
+            _tile_conv(
+                x, (r1 - r0, c1 - c0), strides, tile, pads, before, after
+            )
         )
     return keras.layers.Add(name=f"{name}_sum")(outputs)
 
@@ -444,8 +534,9 @@ def depthwise_conv(
 ):
     """Depthwise conv; a kernel list makes a MixConv (split → dw convs → concat).
 
-    Kernels above 5x5 are emitted as a sum of <= 5x5 tiles (see
-    `_depthwise`), which TFLite runs several times faster.
+    Kernels above 5x5 are emitted as a sum of <= 25-tap pieces (centred
+    strips at stride 1, self-padded tiles at stride 2; see `_depthwise`),
+    which TFLite runs several times faster.
 
     Args:
         kernel_size: int or tuple of int.

@@ -24,9 +24,11 @@ Deviations from reference:
   squeeze-excite joins the parts (its int8 form needs one scale). Same
   parameters, MACs and outputs as the concat-split form.
 - Depthwise kernels above 5x5 (MixNet's 7, 9, 11) are emitted as sums of
-  <= 25-tap tiles that partition the kernel (`common.depthwise_tiles`):
-  same parameters and MACs, and TFLite runs them ~5x faster. Their padding
-  is symmetric, so at stride 2 on even inputs they sample one pixel later
+  <= 25-tap pieces that partition the kernel, none of which crops its input
+  (`common.centred_strips` at stride 1, `common.depthwise_tiles` with
+  `_tile_window` at stride 2): same parameters, MACs and outputs, and
+  TFLite runs them 4-8x faster than one large kernel. Their padding is
+  symmetric, so at stride 2 on even inputs they sample one pixel later
   than TF "same" would.
 """
 

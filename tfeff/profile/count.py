@@ -29,10 +29,30 @@ def _spatial(shape, layer):
     return total
 
 
+def _kept_output_shapes(layer):
+    """Output shapes, after the crop when a Cropping2D is the only consumer.
+
+    tfeff emits a large depthwise kernel at stride 2 as tiles; a tile that
+    starts below the kernel's centre computes up to two output rows more
+    than it keeps and crops them (cheaper in TFLite than cropping its input;
+    `tfeff.blocks.common._tile_window`). Those rows are an artefact of the
+    implementation, not of the network (MixNet-S: 0.15% of its MACs), so,
+    as the papers count, they are not counted.
+    """
+    consumers = [
+        node.operation for node in getattr(layer, "_outbound_nodes", [])
+    ]
+    if len(consumers) == 1 and isinstance(
+        consumers[0], keras.layers.Cropping2D
+    ):
+        return _node_output_shapes(consumers[0])
+    return _node_output_shapes(layer)
+
+
 def layer_macs(layer):
     """Multiply-adds of one Conv/Depthwise/Separable/Transpose/Dense layer."""
     total = 0
-    for shape in _node_output_shapes(layer):
+    for shape in _kept_output_shapes(layer):
         if isinstance(layer, keras.layers.DepthwiseConv2D):
             kh, kw, cin, mult = layer.kernel.shape
             total += kh * kw * cin * mult * _spatial(shape, layer)
