@@ -28,6 +28,11 @@ def test_every_proposed_candidate_respects_the_budget():
         )
         kinds.update(row["kind"] for row in space.describe(candidate.values))
     assert kinds == {"mbconv", "mixconv", "ghost", "eesp"}
+    heads = {
+        sample_within_budget(space, rng, budget).values["head"]
+        for _ in range(20)
+    }
+    assert heads == {"conv", "fc"}
 
 
 def test_same_seed_same_candidates():
@@ -52,10 +57,18 @@ def test_b0_style_baseline_costs_like_b0():
     )
 
 
-@pytest.mark.parametrize("kind", ["mbconv", "mixconv", "ghost", "eesp"])
-def test_each_kind_builds_and_matches_its_cost(kind):
+@pytest.mark.parametrize(
+    "kind, head",
+    [("mbconv", "conv"), ("mixconv", "fc"), ("ghost", "fc"), ("eesp", "conv")],
+)
+def test_each_kind_builds_and_matches_its_cost(kind, head):
     space = SearchSpace(kinds=(kind,), resolution=64, num_classes=10)
     values = sample_within_budget(space, random.Random(1), 10**9).values
+    values["head"] = head
+    # GhostNet's last stage (conv 960, pool, dense 1280) or B0's (conv 1280).
+    assert space.arch(values).endswith(
+        "head_k1_c960 | fc_c1280_nre" if head == "fc" else "head_k1_c1280"
+    )
     model = tfeff.build_image_classifier(
         space.arch(values), num_classes=10, input_shape=(64, 64, 3)
     )

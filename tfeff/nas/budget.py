@@ -27,21 +27,26 @@ def smallest_candidate(space):
     """The cheapest corner of the space (fewest repeats, narrowest, ...)."""
     values = {}
     for name, options in space.choices().items():
-        if name.endswith("_kind"):
+        if name.endswith("_kind") or name == "head":
             continue
         values[name] = min(options)
     best = None
     for kind in space.kinds:
-        trial = dict(values)
-        trial.update(
-            {name: kind for name in space.choices() if name.endswith("_kind")}
-        )
-        try:
-            macs = space.cost(trial).macs
-        except ValueError:
-            continue
-        if best is None or macs < best[1]:
-            best = (trial, macs)
+        for head in space.choices()["head"]:
+            trial = dict(values, head=head)
+            trial.update(
+                {
+                    name: kind
+                    for name in space.choices()
+                    if name.endswith("_kind")
+                }
+            )
+            try:
+                macs = space.cost(trial).macs
+            except ValueError:
+                continue
+            if best is None or macs < best[1]:
+                best = (trial, macs)
     return best
 
 

@@ -35,6 +35,7 @@ from tfeff.files import atomic_write_json
 from tfeff.files import atomic_write_text
 from tfeff.nas.budget import BudgetExceededError
 from tfeff.nas.budget import sample_within_budget
+from tfeff.nas.space import is_categorical
 from tfeff.profile.budget import format_macs
 
 STRATEGIES = ("random", "evolution", "bayesian")
@@ -44,7 +45,9 @@ def space_hyperparameters(space):
     """The space's choices as keras-tuner `Choice` hyperparameters."""
     hp = keras_tuner.HyperParameters()
     for name, options in space.choices().items():
-        hp.Choice(name, list(options), ordered=not name.endswith("_kind"))
+        hp.Choice(
+            name, list(options), ordered=not is_categorical(name, options)
+        )
     return hp
 
 
@@ -171,7 +174,7 @@ class BudgetedOracle(keras_tuner.Oracle):
     def _encode(self, values):
         features = []
         for name, options in self.space.choices().items():
-            if name.endswith("_kind"):
+            if is_categorical(name, options):
                 features.extend(float(values[name] == o) for o in options)
             else:
                 # Ordered choices: their rank scaled to [0, 1].

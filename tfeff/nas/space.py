@@ -18,6 +18,12 @@ Per stage the choices are:
 - `repeats`: the base repeats + {-1, 0, +1} (at least 1);
 - `width`: the base width x {0.75, 1.0, 1.25, 1.5, 1.75}, rounded to a multiple of 8
   (EESP: of 16, so its grouped reduce divides evenly).
+
+And once for the network, `head`: `"conv"` (EfficientNet's 1x1 conv to
+1280 channels, then pooling) or `"fc"` (GhostNet's and MobileNetV3's
+efficient last stage: a narrower 1x1 conv, pooling, then a 1280-unit ReLU
+dense layer; ../shared/reference/architectures.md, GhostNet). On the digits
+proxy the fc head is worth about a point at 3 epochs (benchmarks/RESULTS.md).
 """
 
 from dataclasses import dataclass
@@ -36,6 +42,12 @@ REPEAT_DELTAS = (-1, 0, 1)
 # 0.4 G MACs on the proxy (benchmarks/RESULTS.md), so the space must reach
 # widths like it.
 WIDTH_MULTIPLIERS = (0.75, 1.0, 1.25, 1.5, 1.75)
+HEADS = ("conv", "fc")
+
+
+def is_categorical(name, options):
+    """Choices without an order (block kinds, heads): one-hot, not ranked."""
+    return name.endswith("_kind") or isinstance(options[0], str)
 
 
 @dataclass(frozen=True)
@@ -49,12 +61,13 @@ class Stage:
 
 @dataclass(frozen=True)
 class Skeleton:
-    """A base family's fixed layout."""
+    """A base family's fixed layout; `fc_head` is its `head="fc"` form."""
 
     name: str
     stem: str
     stages: tuple
     head: str
+    fc_head: str | None = None
 
 
 # EfficientNet-B0's stages (tensorflow/tpu efficientnet_builder.py
@@ -73,6 +86,9 @@ EFFICIENTNET_SKELETON = Skeleton(
         Stage(1, 320, 1),
     ),
     head="head_k1_c1280",
+    # GhostNet: 1x1 conv to 960, pooling, 1280-unit ReLU dense
+    # (huawei-noah ghostnet.py `conv_head`; MobileNetV3-Large has the same).
+    fc_head="head_k1_c960 | fc_c1280_nre",
 )
 
 # A four-stage miniature for tests and quick trials: the same choices on
@@ -82,6 +98,7 @@ TEST_TINY_SKELETON = Skeleton(
     stem="stem_k3_s2_c8 | mbconv_r1_k3_s1_e1_c8",
     stages=(Stage(2, 16, 1), Stage(2, 24, 1), Stage(2, 32, 1), Stage(2, 48, 1)),
     head="head_k1_c64",
+    fc_head="head_k1_c48 | fc_c64_nre",
 )
 
 SKELETONS = {
@@ -159,6 +176,7 @@ class SearchSpace:
                 sorted({max(1, stage.repeats + d) for d in REPEAT_DELTAS})
             )
             result[f"{prefix}_width"] = WIDTH_MULTIPLIERS
+        result["head"] = HEADS if self.skeleton.fc_head else HEADS[:1]
         return result
 
     def sample(self, rng):
@@ -239,7 +257,11 @@ class SearchSpace:
                 index, stage, values, channels
             )
             tokens.extend(stage_tokens)
-        tokens.append(self.skeleton.head)
+        tokens.append(
+            self.skeleton.fc_head
+            if values["head"] == "fc"
+            else self.skeleton.head
+        )
         return " | ".join(tokens)
 
     def cost(self, values):
@@ -292,6 +314,10 @@ def baseline_values(space, kind):
         values[f"{prefix}_se"] = 0.25 if kind != "eesp" else 0.0
         values[f"{prefix}_repeats"] = stage.repeats
         values[f"{prefix}_width"] = 1.0
+    # GhostNet's own last stage is the fc head; B0's and MixNet's the conv.
+    values["head"] = (
+        "fc" if kind == "ghost" and space.skeleton.fc_head else "conv"
+    )
     return values
 
 
@@ -356,5 +382,6 @@ __all__ = [
     "Skeleton",
     "Stage",
     "baseline_values",
+    "is_categorical",
     "scaled_baselines",
 ]
