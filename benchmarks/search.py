@@ -27,17 +27,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from tfeff import estimate_cost  # noqa: E402
-from tfeff import scale_arch  # noqa: E402
 from tfeff.data import load_dataset  # noqa: E402
 from tfeff.files import atomic_write_json  # noqa: E402
 from tfeff.models.registry import get_variant  # noqa: E402
+from tfeff.nas.budget import widen_to_budget  # noqa: E402
 from tfeff.nas.pipeline import SearchConfig  # noqa: E402
 from tfeff.nas.pipeline import run_search  # noqa: E402
 from tfeff.nas.proxy import train_candidate  # noqa: E402
 from tfeff.profile.budget import format_macs  # noqa: E402
 from tfeff.profile.budget import parse_budget  # noqa: E402
-from tfeff.spec.notation import encode_arch  # noqa: E402
 
 BASELINES = {
     "EfficientNet-B0": "efficientnet_b0",
@@ -47,21 +45,17 @@ BASELINES = {
 
 
 def scaled_to_budget(name, budget, num_classes, resolution=224):
-    """The variant with the largest width multiplier (step 0.01) in budget."""
+    """The variant with the largest width multiplier (step 0.01, from 1.0)
+    in budget, with its family's rounding; the search's retrain widens its
+    candidates the same way (`tfeff.nas.budget.widen_to_budget`)."""
     variant = get_variant(name)
-    best = None
-    for step in range(50, 301):
-        multiplier = step / 100
-        scaling = dataclasses.replace(
-            variant.scaling, channel_multiplier=multiplier
-        )
-        arch = scale_arch(variant.base_arch, scaling)
-        cost = estimate_cost(arch, resolution, num_classes=num_classes)
-        if cost.macs <= budget:
-            best = (multiplier, encode_arch(arch), cost)
-        elif best is not None:
-            break
-    return best
+    return widen_to_budget(
+        variant.base_arch,
+        budget,
+        resolution,
+        num_classes,
+        base_scaling=variant.scaling,
+    )
 
 
 def train_seeds(arch, data, resolution, settings, seeds):
@@ -120,8 +114,9 @@ def main(argv=None):
     winner = summary["winner"]
     candidates = [
         (
-            f"search winner (trial {winner['trial_id']})",
-            None,
+            f"search winner (trial {winner['trial_id']}) "
+            f"x{winner.get('channel_multiplier', 1.0):.2f}",
+            winner.get("channel_multiplier", 1.0),
             winner["arch"],
             winner["params"],
             winner["macs"],

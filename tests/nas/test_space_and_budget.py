@@ -90,3 +90,25 @@ def test_bad_space_arguments():
         SearchSpace(resolution=8)
     with pytest.raises(ValueError, match="skeleton"):
         SearchSpace(skeleton="vgg")
+
+
+def test_widen_to_budget_spends_the_budget_like_the_baselines():
+    """The retrain widens a searched candidate by the largest channel
+    multiplier within the budget, as the published baselines are scaled."""
+    from tfeff.nas.budget import widen_to_budget
+
+    space = SearchSpace(resolution=224, num_classes=10)
+    values = baseline_values(space, "ghost")
+    arch = space.arch(values)
+    base = space.cost(values).macs
+    budget = int(base * 1.3)
+    multiplier, widened, cost = widen_to_budget(arch, budget, 224, 10)
+    assert multiplier > 1.0 and base < cost.macs <= budget
+    assert tfeff.estimate_cost(widened, 224, num_classes=10).macs == cost.macs
+    # One step wider no longer fits.
+    wider = tfeff.scale_arch(
+        arch, tfeff.CompoundScaling(channel_multiplier=multiplier + 0.01)
+    )
+    assert tfeff.estimate_cost(wider, 224, num_classes=10).macs > budget
+    # Already over the budget: nothing to widen.
+    assert widen_to_budget(arch, base - 1, 224, 10) is None

@@ -323,6 +323,7 @@ def _free_port():
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow  # 32 s of two training processes; run with --run-slow.
 def test_two_workers_on_loopback_train_one_model(toy, tmp_path):
     """--strategy multi_worker with TF_CONFIG (README): two processes, one
     model; the chief writes the run directory, the other worker only its

@@ -114,3 +114,55 @@ def sample_within_budget(
     raise BudgetExceededError(
         f"No new valid candidate within {budget} in {max_draws} draws."
     )
+
+
+def widen_to_budget(
+    arch, budget_macs, resolution, num_classes, *, base_scaling=None
+):
+    """`arch` widened by the largest channel multiplier (1.00, 1.01, ...)
+    whose cost at `resolution` fits `budget_macs`.
+
+    A searched candidate rarely spends the whole budget; widened like the
+    published baselines it is compared with (each scaled to the budget by a
+    channel multiplier, EfficientNet's width scaling), it competes at the
+    same cost. Multipliers that make an invalid network (an EESP width that
+    stops dividing into its groups) are skipped.
+
+    Args:
+        arch: arch string or ArchSpec.
+        budget_macs: int. MACs (multiply-adds) at `resolution`.
+        resolution: int. Deployment resolution.
+        num_classes: int. Classifier width included in the cost.
+        base_scaling: `CompoundScaling` whose channel multiplier is
+            replaced (a family's divisor and stem/head rules); defaults to
+            `CompoundScaling()`.
+
+    Returns:
+        (multiplier, arch string, CostReport), or None when even `arch`
+        itself does not fit.
+    """
+    import dataclasses
+
+    from tfeff.profile.cost import estimate_cost
+    from tfeff.spec.notation import encode_arch
+    from tfeff.spec.scaling import CompoundScaling
+    from tfeff.spec.scaling import scale_arch
+    from tfeff.spec.validate import validate_arch
+
+    base_scaling = base_scaling or CompoundScaling()
+    best = None
+    for step in range(100, 301):
+        multiplier = step / 100
+        scaling = dataclasses.replace(
+            base_scaling, channel_multiplier=multiplier
+        )
+        try:
+            spec = validate_arch(scale_arch(arch, scaling))
+            cost = estimate_cost(spec, resolution, num_classes=num_classes)
+        except ValueError:
+            continue
+        if cost.macs <= budget_macs:
+            best = (multiplier, encode_arch(spec), cost)
+        elif best is not None or multiplier > 1.0:
+            break
+    return best

@@ -155,6 +155,13 @@ def build_parser():
         help="do not seed the search with the B0/MixNet/GhostNet-style "
         "baselines scaled to the budget",
     )
+    add(
+        "--no-fill-budget",
+        action="store_true",
+        help="retrain the best trials as searched, not widened by a channel "
+        "multiplier to the MACs budget (as the baselines they are compared "
+        "with are)",
+    )
     add("--no-edgetpu", action="store_true", help="skip the EdgeTPU report")
     add(
         "--seed",
@@ -230,6 +237,7 @@ def config_from_args(args, parser):
             epochs_per_trial=args.epochs_per_trial,
             oracle=args.oracle,
             baselines=not args.no_baselines,
+            fill_budget=not args.no_fill_budget,
             retrain_top=args.retrain_top,
             retrain_epochs=args.retrain_epochs,
             qat_epochs=args.qat_epochs,

@@ -12,7 +12,9 @@ Files in `out`:
 - `trials.jsonl`: one line per finished trial (arch, params, MACs at the
   deployment resolution, latency if measured, proxy accuracy, time).
 - `tuner/`: keras-tuner's state (oracle and trials).
-- `retrain.json`, `retrain/<trial>.keras`: the best trials retrained longer.
+- `retrain.json`, `retrain/<trial>.keras`: the best trials retrained longer,
+  each first widened by a channel multiplier to the MACs budget
+  (`fill_budget`; the baselines it is judged against are scaled so too).
 - `winner.keras`, `winner_arch.txt`: the winner (float, proxy resolution).
 - `model_int8.tflite`: the winner after QAT, fully int8.
 - `edgetpu/`: EdgeTPU artefacts and compatibility report.
@@ -33,6 +35,7 @@ from tfeff.data.classification import load_dataset
 from tfeff.files import atomic_write_json
 from tfeff.files import atomic_write_text
 from tfeff.nas.budget import check_budget
+from tfeff.nas.budget import widen_to_budget
 from tfeff.nas.proxy import ProxySettings
 from tfeff.nas.proxy import evaluate_accuracy
 from tfeff.nas.proxy import train_candidate
@@ -61,6 +64,7 @@ class SearchConfig:
     oracle: str = "evolution"
     baselines: bool = True
     retrain_top: int = 2
+    fill_budget: bool = True
     retrain_epochs: int = 3
     qat_epochs: int = 1
     seed: int = 0
@@ -275,11 +279,28 @@ def _retrain(config, data, oracle, out, phases):
             )
             results.append(done[trial.trial_id])
             continue
-        arch = oracle.space.arch(trial.hyperparameters.values)
+        searched_arch = oracle.space.arch(trial.hyperparameters.values)
+        arch, multiplier = searched_arch, 1.0
+        cost = oracle.space.cost(trial.hyperparameters.values)
+        widened = None
+        if config.fill_budget and config.latency_budget_ms is None:
+            widened = widen_to_budget(
+                searched_arch,
+                config.budget_macs,
+                config.resolution,
+                oracle.space.num_classes,
+            )
+        if widened is not None:
+            multiplier, arch, cost = widened
         _say(
             config,
             f"[retrain {rank}/{len(best)}] trial {trial.trial_id} "
-            f"(proxy {trial.score:.4f}) for {config.retrain_epochs} epochs",
+            f"(proxy {trial.score:.4f}) for {config.retrain_epochs} epochs"
+            + (
+                f", widened x{multiplier:.2f} to {format_macs(cost.macs)}"
+                if multiplier != 1.0
+                else ""
+            ),
         )
         with phases("retrain"):
             model, metrics = train_candidate(
@@ -290,10 +311,11 @@ def _retrain(config, data, oracle, out, phases):
                 verbose=2 if config.verbose >= 2 else 0,
             )
         save_model_atomic(model, model_path)
-        cost = oracle.space.cost(trial.hyperparameters.values)
         entry = {
             "trial_id": trial.trial_id,
             "arch": arch,
+            "searched_arch": searched_arch,
+            "channel_multiplier": multiplier,
             "params": cost.params,
             "macs": cost.macs,
             "proxy_val_accuracy": trial.score,
@@ -570,6 +592,15 @@ def run_search(config):
         os.path.join(out, "pareto.png"),
         baselines=baseline_ids,
         winner_trial=winner["trial_id"],
+        widened_winner=(
+            (
+                winner["macs"],
+                winner["val_accuracy"],
+                winner["channel_multiplier"],
+            )
+            if winner.get("channel_multiplier", 1.0) != 1.0
+            else None
+        ),
         budget_macs=config.budget_macs,
         title=f"Search on {data.name} · budget {budget_text}",
     )

@@ -30,6 +30,7 @@ def plot_pareto(
     *,
     baselines=None,
     winner_trial=None,
+    widened_winner=None,
     budget_macs=None,
     title="",
 ):
@@ -40,6 +41,8 @@ def plot_pareto(
         path: str. Output PNG (written atomically).
         baselines: {label: trial_id} of baseline trials to mark.
         winner_trial: trial id of the winner, starred.
+        widened_winner: (macs, retrain accuracy, multiplier) of the winner
+            widened to the budget, drawn as a hollow star joined to it.
         budget_macs: int. Drawn as a vertical line.
         title: str.
     """
@@ -103,6 +106,29 @@ def plot_pareto(
             color="#c03030",
             edgecolor="black",
             label="winner (proxy accuracy)",
+            zorder=5,
+        )
+    if widened_winner is not None:
+        macs, accuracy, multiplier = widened_winner
+        if winner is not None:
+            ax.plot(
+                [winner["macs"] / 1e6, macs / 1e6],
+                [winner["val_accuracy"], accuracy],
+                color="#c03030",
+                linewidth=1,
+                linestyle=":",
+                zorder=4,
+            )
+        ax.scatter(
+            [macs / 1e6],
+            [accuracy],
+            marker="*",
+            s=320,
+            facecolor="white",
+            color="#c03030",
+            edgecolor="#c03030",
+            linewidth=1.5,
+            label=f"winner widened x{multiplier:.2f} (retrain accuracy)",
             zorder=5,
         )
     if budget_macs:
