@@ -125,7 +125,6 @@ def plot_pareto(
             marker="*",
             s=320,
             facecolor="white",
-            color="#c03030",
             edgecolor="#c03030",
             linewidth=1.5,
             label=f"winner widened x{multiplier:.2f} (retrain accuracy)",
