@@ -439,86 +439,82 @@ def _tile_window(size, kernel, strides, first, length):
     return (pad_before, pad_after), (shift, crop_after)
 
 
-def _tile_conv(x, kernel_size, strides, name, pads, crop_in, crop_out):
-    if pads is not None:  # Unknown size: crop a window of a padded copy.
-        x = keras.layers.ZeroPadding2D(pads, name=f"{name}_pad")(x)
-        x = keras.layers.Cropping2D(crop_in, name=f"{name}_crop")(x)
-    elif any(crop_in[0] + crop_in[1]):
-        x = keras.layers.ZeroPadding2D(crop_in, name=f"{name}_pad")(x)
-    x = keras.layers.DepthwiseConv2D(
+def _depthwise_layer(
+    kernel_size, name, strides=1, dilation_rate=1, padding="same"
+):
+    return keras.layers.DepthwiseConv2D(
         kernel_size,
         strides=strides,
-        padding="valid",
+        dilation_rate=dilation_rate,
+        padding=padding,
         use_bias=False,
         depthwise_initializer=CONV_KERNEL_INITIALIZER,
         name=name,
-    )(x)
-    if pads is None and any(crop_out[0] + crop_out[1]):
+    )
+
+
+def _tile_conv(
+    x, kernel_size, strides, name, *, pad, crop_in=None, crop_out=None
+):
+    """pad -> (crop the input) -> "valid" conv -> (crop the output)."""
+    if any(pad[0] + pad[1]):
+        x = keras.layers.ZeroPadding2D(pad, name=f"{name}_pad")(x)
+    if crop_in is not None:
+        x = keras.layers.Cropping2D(crop_in, name=f"{name}_crop")(x)
+    x = _depthwise_layer(kernel_size, name, strides, padding="valid")(x)
+    if crop_out is not None and any(crop_out[0] + crop_out[1]):
         x = keras.layers.Cropping2D(crop_out, name=f"{name}_crop")(x)
     return x
 
 
 def _depthwise(x, kernel, *, name, strides=1, dilation_rate=1):
     if kernel <= MAX_FAST_DEPTHWISE_KERNEL or dilation_rate != 1:
-        return keras.layers.DepthwiseConv2D(
-            kernel,
-            strides=strides,
-            dilation_rate=dilation_rate,
-            padding="same",
-            use_bias=False,
-            depthwise_initializer=CONV_KERNEL_INITIALIZER,
-            name=name,
-        )(x)
+        return _depthwise_layer(kernel, name, strides, dilation_rate)(x)
     strips = centred_strips(kernel) if strides == 1 else None
     if strips:
         # TF cannot combine a stride with a dilation, so stride 2 takes the
         # tiles below. Named like tiles, by their first row.
         outputs = [
-            keras.layers.DepthwiseConv2D(
+            _depthwise_layer(
                 (rows, kernel),
+                f"{name}_t{first}_0",
                 dilation_rate=(dilation, 1),
-                padding="same",
-                use_bias=False,
-                depthwise_initializer=CONV_KERNEL_INITIALIZER,
-                name=f"{name}_t{first}_0",
             )(x)
             for first, rows, dilation in strips
         ]
         return keras.layers.Add(name=f"{name}_sum")(outputs)
     # A k x k depthwise conv as a sum of <= 5x5 tiles that partition its
     # kernel: same parameters, same MACs, and TFLite runs every tile on its
-    # fast path. Each tile convolves a crop of the once-padded input. The
-    # padding is symmetric ((k - 1) / 2 per side) so the structure does not
-    # depend on the input's parity; at stride 1 that equals "same".
-    # A k x k depthwise conv as a sum of <= 5x5 tiles that partition its
-    # kernel: same parameters, same MACs, and TFLite runs every tile on its
     # fast path. The padding is symmetric ((k - 1) / 2 per side) so the
     # result does not depend on the input's parity; at stride 1 that
     # equals "same".
     size = x.shape[1:3]
+    half = (kernel - 1) // 2
     outputs = []
     for (r0, r1), (c0, c1) in depthwise_tiles(kernel):
         tile = f"{name}_t{r0}_{c0}"  # Named by the tile's kernel offset.
+        tile_size = (r1 - r0, c1 - c0)
         if None in size:
-            # Unknown size: crop the tile's window out of one padded copy.
-            pads = ((kernel - 1) // 2,) * 2
-            before = ((r0, kernel - r1), (c0, kernel - c1))
-            after = ((0, 0), (0, 0))
+            # Unknown size: crop the tile's window out of a padded copy.
+            window = ((r0, kernel - r1), (c0, kernel - c1))
+            y = _tile_conv(
+                x, tile_size, strides, tile, pad=((half, half),) * 2,
+                crop_in=window,
+            )  # fmt: skip
         else:
             # Known size: each tile pads the input just enough for its own
             # window and crops its (strided, so smaller) output where the
             # window starts below the padding. Input crops are strided
             # slices as slow as the conv; XNNPACK fuses a lone pad.
-            rows = _tile_window(size[0], kernel, strides, r0, r1 - r0)
-            cols = _tile_window(size[1], kernel, strides, c0, c1 - c0)
-            pads = None
-            before = (rows[0], cols[0])
-            after = (rows[1], cols[1])
-        outputs.append(
-            _tile_conv(
-                x, (r1 - r0, c1 - c0), strides, tile, pads, before, after
+            (row_pad, row_crop), (col_pad, col_crop) = (
+                _tile_window(size[0], kernel, strides, r0, r1 - r0),
+                _tile_window(size[1], kernel, strides, c0, c1 - c0),
             )
-        )
+            y = _tile_conv(
+                x, tile_size, strides, tile, pad=(row_pad, col_pad),
+                crop_out=(row_crop, col_crop),
+            )  # fmt: skip
+        outputs.append(y)
     return keras.layers.Add(name=f"{name}_sum")(outputs)
 
 
