@@ -144,6 +144,14 @@ def build_parser():
         help=f"epochs of the retrain ({d.retrain_epochs})",
     )
     add(
+        "--retrain-seeds",
+        type=int,
+        default=d.retrain_seeds,
+        help="trainings per retrained trial, ranked on their mean "
+        f"validation accuracy ({d.retrain_seeds}; 3 ranks candidates a point "
+        "apart more reliably)",
+    )
+    add(
         "--qat-epochs",
         type=int,
         default=d.qat_epochs,
@@ -240,6 +248,7 @@ def config_from_args(args, parser):
             fill_budget=not args.no_fill_budget,
             retrain_top=args.retrain_top,
             retrain_epochs=args.retrain_epochs,
+            retrain_seeds=args.retrain_seeds,
             qat_epochs=args.qat_epochs,
             seed=args.seed,
             out=out,
