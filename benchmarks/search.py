@@ -9,9 +9,9 @@ can afford to rank the retrained trials on several trainings), then the
 winner and EfficientNet-B0, MixNet-S and GhostNet 1.0x, each baseline with
 the largest channel multiplier whose cost fits the budget (MACs at 224x224,
 10 classes), all trained from scratch with the same proxy settings, the
-same epochs as the winner's retrain and the same `--seeds` fresh seeds. Prints a table (mean and spread over seeds) and
-writes `search.json` beside this file; paste the table into RESULTS.md with
-the date and host.
+same epochs as the winner's retrain and the same `--seeds` fresh seeds.
+Prints a table (mean and spread over seeds) and writes `search.json` beside
+this file; paste the table into RESULTS.md with the date and host.
 
 Not a test: a proxy run is noisy (359 validation images, one image = 0.28
 points); the seeds show how much.
