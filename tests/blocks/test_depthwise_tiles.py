@@ -5,9 +5,12 @@ import numpy as np
 import pytest
 
 from tfeff.blocks.common import _depthwise
+from tfeff.blocks.common import numerics_scope
+from tfeff.blocks.common import same_padding
 from tfeff.blocks.common import centred_strips
 from tfeff.blocks.common import depthwise_tiles
 from tfeff.profile import count_macs
+from tfeff.spec.notation import NumericsSpec
 
 
 @pytest.mark.parametrize("kernel", [7, 9, 11])
@@ -45,6 +48,7 @@ def _tile_rows_and_cols(layer):
     )
 
 
+@pytest.mark.parametrize("padding", ["same", "symmetric"])
 @pytest.mark.parametrize(
     "kernel, strides, height, width",
     # Stride 1: centred strips; stride 2: tiles padded and cropped each on
@@ -55,14 +59,21 @@ def _tile_rows_and_cols(layer):
         (7, 2, None, None), (9, 1, None, None),
     ],
 )  # fmt: skip
-def test_tiled_equals_single_depthwise(kernel, strides, height, width):
-    """The tiled conv equals one k x k depthwise conv of the input padded
-    by (k - 1) // 2 per side (TF "same" at stride 1 and at odd sizes)."""
+def test_tiled_equals_single_depthwise(
+    kernel, strides, height, width, padding
+):
+    """The tiled conv equals one k x k depthwise conv padded as the
+    network's numerics say: TF "SAME" (less before than after on even maps
+    at stride 2) or PyTorch's (k - 1) // 2 per side; the two are equal at
+    stride 1 and at odd sizes. Under "SAME" an unknown size at stride 2
+    is one layer (its padding depends on the size)."""
     size = (height or 14, width or 15)
     inputs = keras.Input((height, width, 6))
-    tiled = keras.Model(
-        inputs, _depthwise(inputs, kernel, strides=strides, name="x")
-    )
+    numerics = NumericsSpec(padding=padding)
+    with numerics_scope(numerics):
+        tiled = keras.Model(
+            inputs, _depthwise(inputs, kernel, strides=strides, name="x")
+        )
     weights = (
         np.random.default_rng(0)
         .normal(size=(kernel, kernel, 6, 1))
@@ -70,16 +81,24 @@ def test_tiled_equals_single_depthwise(kernel, strides, height, width):
     )
     for layer in tiled.layers:
         if isinstance(layer, keras.layers.DepthwiseConv2D):
+            if layer.name == "x":  # One k x k layer.
+                layer.set_weights([weights])
+                continue
             rows, cols = _tile_rows_and_cols(layer)
             layer.set_weights([weights[rows][:, cols]])
+    pads = [
+        same_padding(n, kernel, strides)
+        if padding == "same"
+        else ((kernel - 1) // 2,) * 2
+        for n in size
+    ]
     single = keras.layers.DepthwiseConv2D(
         kernel, strides=strides, padding="valid", use_bias=False
     )
-    pad = (kernel - 1) // 2
-    single.build((None, size[0] + 2 * pad, size[1] + 2 * pad, 6))
+    single.build((None, size[0] + sum(pads[0]), size[1] + sum(pads[1]), 6))
     single.set_weights([weights])
     x = np.random.default_rng(1).normal(size=(2, *size, 6)).astype("float32")
-    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    padded = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
     np.testing.assert_allclose(
         tiled.predict(x, verbose=0), np.asarray(single(padded)), atol=1e-4
     )
@@ -88,3 +107,11 @@ def test_tiled_equals_single_depthwise(kernel, strides, height, width):
     if height is not None:
         out = [-(-n // strides) for n in size]
         assert count_macs(tiled) == kernel * kernel * 6 * out[0] * out[1]
+
+
+def test_same_and_symmetric_differ_at_stride_2_on_even_maps():
+    # The reason the convention is part of the arch: one pixel of shift.
+    assert same_padding(56, 7, 2) == (2, 3)
+    assert same_padding(57, 7, 2) == (3, 3)
+    assert same_padding(56, 3, 2) == (0, 1)
+    assert same_padding(56, 3, 1) == (1, 1)

@@ -191,10 +191,11 @@ FAMILY_GOLDEN = {
     "mobilenetv2_100": (3_504_872, 300_774_272),
     "mobilenetv2_130": (5_386_792, 509_374_560),
     "mobilenetv2_140": (6_108_776, 582_195_824),
+    # torchvision's networks (their num_params are exact, see below).
     "shufflenetv2_050": (1_366_792, 40_476_448),
-    "shufflenetv2_100": (2_279_760, 145_814_296),
-    "shufflenetv2_150": (3_507_720, 298_970_656),
-    "shufflenetv2_200": (7_403_600, 590_783_000),
+    "shufflenetv2_100": (2_278_604, 144_907_992),
+    "shufflenetv2_150": (3_503_624, 295_759_392),
+    "shufflenetv2_200": (7_393_996, 583_253_464),
 }
 # Reference figures, each with its source (../shared/reference/
 # architectures.md unless said otherwise): name: (params, relative tolerance
@@ -232,12 +233,13 @@ FAMILY_REFERENCE = {
     "mobilenetv2_140": (6.06e6, 0.03, 582e6, "paper", 0.01),
     # §8.3 [calc]: 3.49M params, ~313M conv+FC MACs (README: 3.5M).
     "igcv3_d": (3.49e6, 0.03, 313e6, "conv+FC", 0.01),
-    # §8.1: EdgeNets' count of 0.5x is 40.48M (conv incl. classifier);
-    # Megvii README FLOPs 146/299/591M for 1.0/1.5/2.0x (rounded to 1M).
-    "shufflenetv2_050": (1.4e6, 0.03, 40.48e6, "conv+FC", 0.001),
-    "shufflenetv2_100": (2.3e6, 0.03, 146e6, "paper", 0.004),
-    "shufflenetv2_150": (3.5e6, 0.03, 299e6, "paper", 0.004),
-    "shufflenetv2_200": (7.4e6, 0.03, 591e6, "paper", 0.004),
+    # torchvision 0.29 ShuffleNet_V2_X*_Weights.IMAGENET1K_V1.meta: exact
+    # num_params, "_ops" GFLOPS (MACs) 0.04/0.145/0.296/0.583 to 3 dp; §8.1:
+    # EdgeNets' count of 0.5x is 40.48M (conv incl. classifier).
+    "shufflenetv2_050": (1_366_792, 0.0, 40.48e6, "conv+FC", 0.001),
+    "shufflenetv2_100": (2_278_604, 0.0, 145e6, "conv+FC", 0.004),
+    "shufflenetv2_150": (3_503_624, 0.0, 296e6, "conv+FC", 0.002),
+    "shufflenetv2_200": (7_393_996, 0.0, 583e6, "conv+FC", 0.001),
     # §7: EdgeNets model zoo MFLOPs (MACs incl. the conv classifier) and
     # [calc] params to 3 dp; both reproduce exactly.
     "dicenet_020": (1.131e6, 0.0005, 14.90e6, "conv+FC", 0.0005),

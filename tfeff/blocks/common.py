@@ -4,11 +4,15 @@ Every weight lives in a built-in Keras layer (`Conv2D`, `DepthwiseConv2D`,
 `BatchNormalization`, `PReLU`, `Dense`).
 """
 
+import contextlib
+import contextvars
 import re
 
 import keras
 
 from tfeff.layers.helpers import ChannelSplit
+from tfeff.spec.notation import TF_NUMERICS
+from tfeff.spec.notation import NumericsSpec
 from tfeff.spec.structure import split_channels
 
 # keras.applications' EfficientNet initialisers.
@@ -28,10 +32,76 @@ DENSE_KERNEL_INITIALIZER = {
         "distribution": "uniform",
     },
 }
-# TF-reference batch norm (tensorflow/tpu efficientnet_builder: momentum 0.99,
-# epsilon 1e-3), which are also Keras's defaults.
+# TF-reference batch norm momentum (tensorflow/tpu efficientnet_builder: 0.99,
+# Keras's default). The epsilon is the network's (`NumericsSpec.bn_epsilon`).
 BN_MOMENTUM = 0.99
-BN_EPSILON = 1e-3
+
+
+# --- numerics -------------------------------------------------------------------
+# Padding of strided layers, the batch-norm epsilon and whether average pools
+# count padding are part of the architecture (`ArchSpec.numerics`). The
+# builder emits a network inside `numerics_scope(spec.numerics)`; every
+# helper below that pads, pools or normalises reads it, so a block builder
+# never has to pass it along.
+
+_NUMERICS = contextvars.ContextVar("tfeff_numerics", default=TF_NUMERICS)
+
+
+@contextlib.contextmanager
+def numerics_scope(numerics):
+    """Emits layers with `numerics` (a `NumericsSpec`) inside the block."""
+    if not isinstance(numerics, NumericsSpec):
+        raise TypeError(
+            "`numerics` must be a NumericsSpec. Received: "
+            f"numerics={numerics!r}"
+        )
+    token = _NUMERICS.set(numerics)
+    try:
+        yield numerics
+    finally:
+        _NUMERICS.reset(token)
+
+
+def current_numerics():
+    """The `NumericsSpec` layers are being emitted with."""
+    return _NUMERICS.get()
+
+
+def same_padding(size, kernel, strides, dilation_rate=1):
+    """TensorFlow "SAME" padding (before, after) of one axis of `size`."""
+    effective = (kernel - 1) * dilation_rate + 1
+    out = -(-size // strides)
+    total = max((out - 1) * strides + effective - size, 0)
+    return total // 2, total - total // 2
+
+
+def symmetric_padding(kernel, dilation_rate=1):
+    """PyTorch's `padding=(k - 1) // 2 * dilation`, on both sides."""
+    half = (kernel - 1) // 2 * dilation_rate
+    return half, half
+
+
+def explicit_padding(x, kernel, strides, dilation_rate=1):
+    """The ((top, bottom), (left, right)) padding a layer needs in place of
+    "same", or None where "same" computes what the network's numerics ask.
+
+    Stride 1 with an odd kernel pads alike in both conventions; so does
+    every stride where the map's size makes "SAME" symmetric (odd sizes at
+    stride 2). Unknown sizes under "symmetric" always pad explicitly.
+    """
+    numerics = current_numerics()
+    kernels = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+    if numerics.padding == "same" or strides == 1:
+        return None
+    pads = tuple(symmetric_padding(k, dilation_rate) for k in kernels)
+    sizes = tuple(x.shape[1:3])
+    if None not in sizes and all(
+        same_padding(size, k, strides, dilation_rate) == pad
+        for size, k, pad in zip(sizes, kernels, pads)
+    ):
+        return None
+    return pads
+
 
 # Every layer a block emits is named f"{prefix}_{part}". The parts are an API:
 # weight porting, QAT selection and pyramid taps rely on them.
@@ -149,7 +219,7 @@ LAYER_NAME_PATTERN = re.compile(
     r"^(stem|head\d*|top\d*|stage\d+_block\d+)"
     r"(_ghost[12]|_down|_esp\d+|_dice)?(_branch\d+)?"
     r"_(" + "|".join(sorted(LAYER_PARTS, key=len, reverse=True)) + r")"
-    r"(\d+)?(_g\d+(p\d+)?|_split\d*|_concat|_join\d*)?(_pad|_sum|_t\d+_\d+(_pad|_crop)?)?$"
+    r"(\d+)?(_g\d+(p\d+)?|_split\d*|_concat|_join\d*)?(_pad|_sum|_subsample|_t\d+_\d+(_pad|_crop)?)?$"
 )
 
 
@@ -289,7 +359,77 @@ def activation_layer(x, activation, name):
 
 def batch_norm(x, name):
     return keras.layers.BatchNormalization(
-        momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name
+        momentum=BN_MOMENTUM,
+        epsilon=current_numerics().bn_epsilon,
+        name=name,
+    )(x)
+
+
+def padded(x, pads, name):
+    """`x` zero-padded by `pads` (`ZeroPadding2D` named `{name}_pad`), and
+    the padding mode of the layer that reads it."""
+    if pads is None:
+        return x, "same"
+    if any(pads[0] + pads[1]):
+        x = keras.layers.ZeroPadding2D(pads, name=f"{name}_pad")(x)
+    return x, "valid"
+
+
+def max_pool(x, pool_size, strides, name):
+    """Max pooling with the network's padding (padding never wins a max).
+
+    PyTorch pads a max pool with -inf, which no zero padding can stand in
+    for. At a stride of 1 an odd window pads symmetrically in both
+    conventions, so the symmetric strided pool is the stride-1 pool
+    subsampled (`{name}` then `{name}_subsample`, a 1x1 pool of that
+    stride): exact, at the price of pooling every position.
+    """
+    if explicit_padding(x, pool_size, strides) is None:
+        return keras.layers.MaxPooling2D(
+            pool_size, strides=strides, padding="same", name=name
+        )(x)
+    x = keras.layers.MaxPooling2D(
+        pool_size, strides=1, padding="same", name=name
+    )(x)
+    return keras.layers.MaxPooling2D(
+        1, strides=strides, name=f"{name}_subsample"
+    )(x)
+
+
+def average_pool(x, pool_size, strides, name):
+    """Average pooling with the network's padding and `count_include_pad`.
+
+    Keras' "same" pools leave padding out of the mean (TensorFlow); with
+    `count_include_pad` the input is zero-padded (`{name}_pad`) and pooled
+    "valid", so the zeros count (PyTorch's default). Symmetric padding that
+    leaves the padding out is the stride-1 pool subsampled, as in
+    `max_pool`.
+    """
+    numerics = current_numerics()
+    pads = explicit_padding(x, pool_size, strides)
+    if numerics.count_include_pad:
+        if pads is None:
+            sizes = tuple(x.shape[1:3])
+            if None in sizes:
+                raise ValueError(
+                    "Average pools that count TensorFlow 'SAME' padding need "
+                    f"static spatial sizes; {name!r} has input shape "
+                    f"{x.shape}. Build the model with a fixed input_shape."
+                )
+            pads = tuple(same_padding(n, pool_size, strides) for n in sizes)
+        x, _ = padded(x, pads, name)
+        return keras.layers.AveragePooling2D(
+            pool_size, strides=strides, padding="valid", name=name
+        )(x)
+    if pads is None:
+        return keras.layers.AveragePooling2D(
+            pool_size, strides=strides, padding="same", name=name
+        )(x)
+    x = keras.layers.AveragePooling2D(
+        pool_size, strides=1, padding="same", name=name
+    )(x)
+    return keras.layers.MaxPooling2D(
+        1, strides=strides, name=f"{name}_subsample"
     )(x)
 
 
@@ -330,11 +470,16 @@ def conv(
     parts = as_parts(x)
 
     def conv2d(inputs, out, layer_name):
+        inputs, padding = padded(
+            inputs,
+            explicit_padding(inputs, kernel_size, strides),
+            layer_name,
+        )
         return keras.layers.Conv2D(
             out,
             kernel_size,
             strides=strides,
-            padding="same",
+            padding=padding,
             use_bias=use_bias,
             kernel_initializer=CONV_KERNEL_INITIALIZER,
             name=layer_name,
@@ -419,13 +564,13 @@ def centred_strips(kernel):
     return strips
 
 
-def _tile_window(size, kernel, strides, first, length):
+def _tile_window(size, kernel, strides, first, length, top):
     """(pad before, pad after), (crop before, crop after) along one axis for
     the kernel rows `first .. first + length - 1`, so that a "valid" conv
     of the padded input, cropped, equals those rows' share of the whole
-    kernel on the input padded by (kernel - 1) // 2 per side."""
+    kernel on the input padded by `top` before (the network's padding:
+    (kernel - 1) // 2 symmetric, or TensorFlow "SAME"'s)."""
     out = -(-size // strides)
-    top = (kernel - 1) // 2
     if first <= top:
         pad_before, shift = top - first, 0
     else:  # Pad to the stride's phase, crop whole output rows.
@@ -468,8 +613,21 @@ def _tile_conv(
 
 
 def _depthwise(x, kernel, *, name, strides=1, dilation_rate=1):
-    if kernel <= MAX_FAST_DEPTHWISE_KERNEL or dilation_rate != 1:
-        return _depthwise_layer(kernel, name, strides, dilation_rate)(x)
+    size = x.shape[1:3]
+    same_unknown = None in size and current_numerics().padding == "same"
+    if (
+        kernel <= MAX_FAST_DEPTHWISE_KERNEL
+        or dilation_rate != 1
+        or (strides > 1 and same_unknown)
+    ):
+        # One layer. Strided tiles need the map's size under "SAME", whose
+        # padding depends on it, so an unknown size takes the slow kernel.
+        x, padding = padded(
+            x, explicit_padding(x, kernel, strides, dilation_rate), name
+        )
+        return _depthwise_layer(
+            kernel, name, strides, dilation_rate, padding=padding
+        )(x)
     strips = centred_strips(kernel) if strides == 1 else None
     if strips:
         # TF cannot combine a stride with a dilation, so stride 2 takes the
@@ -485,17 +643,24 @@ def _depthwise(x, kernel, *, name, strides=1, dilation_rate=1):
         return keras.layers.Add(name=f"{name}_sum")(outputs)
     # A k x k depthwise conv as a sum of <= 5x5 tiles that partition its
     # kernel: same parameters, same MACs, and TFLite runs every tile on its
-    # fast path. The padding is symmetric ((k - 1) / 2 per side) so the
-    # result does not depend on the input's parity; at stride 1 that
-    # equals "same".
-    size = x.shape[1:3]
+    # fast path. Each tile pads as the whole kernel would under the
+    # network's numerics: (k - 1) / 2 per side when symmetric, TensorFlow
+    # "SAME"'s padding (one row and column less at the top and left on
+    # even maps) otherwise; at stride 1 the two are equal.
     half = (kernel - 1) // 2
+    if None in size:
+        tops = (half, half)
+    elif current_numerics().padding == "same":
+        tops = tuple(same_padding(n, kernel, strides)[0] for n in size)
+    else:
+        tops = (half, half)
     outputs = []
     for (r0, r1), (c0, c1) in depthwise_tiles(kernel):
         tile = f"{name}_t{r0}_{c0}"  # Named by the tile's kernel offset.
         tile_size = (r1 - r0, c1 - c0)
         if None in size:
-            # Unknown size: crop the tile's window out of a padded copy.
+            # Unknown size (symmetric padding only, see above): crop the
+            # tile's window out of a padded copy.
             window = ((r0, kernel - r1), (c0, kernel - c1))
             y = _tile_conv(
                 x, tile_size, strides, tile, pad=((half, half),) * 2,
@@ -507,8 +672,8 @@ def _depthwise(x, kernel, *, name, strides=1, dilation_rate=1):
             # window starts below the padding. Input crops are strided
             # slices as slow as the conv; XNNPACK fuses a lone pad.
             (row_pad, row_crop), (col_pad, col_crop) = (
-                _tile_window(size[0], kernel, strides, r0, r1 - r0),
-                _tile_window(size[1], kernel, strides, c0, c1 - c0),
+                _tile_window(size[0], kernel, strides, r0, r1 - r0, tops[0]),
+                _tile_window(size[1], kernel, strides, c0, c1 - c0, tops[1]),
             )
             y = _tile_conv(
                 x, tile_size, strides, tile, pad=(row_pad, col_pad),
@@ -595,9 +760,7 @@ def pooled_image(image, output_stride, name):
     while 2**halvings < output_stride:
         halvings += 1
     for level in range(1, halvings + 1):
-        image = keras.layers.AveragePooling2D(
-            3, strides=2, padding="same", name=f"{name}_reinf_pool{level}"
-        )(image)
+        image = average_pool(image, 3, 2, f"{name}_reinf_pool{level}")
     return image
 
 

@@ -4,7 +4,8 @@ Paper: none (the standard unit). Reference implementation: keras.applications
 efficientnet.py stem/top (keras-team/keras @ 3422977a).
 
 Deviations from reference:
-- `padding="same"` instead of `ZeroPadding2D(correct_pad) + "valid"`; both pad
+- Under TensorFlow numerics, `padding="same"` instead of
+  `ZeroPadding2D(correct_pad) + "valid"`; both pad
   TF-style (less before than after on even inputs), so outputs are equal.
 """
 

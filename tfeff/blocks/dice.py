@@ -17,13 +17,15 @@ Deviations from reference:
 - DICE's height- and width-wise convs are built for the input size the
   model is built at; the reference builds them for a configured size and
   resizes other inputs. DiCENet therefore needs a static input size.
-- Strided convs and pools use TF "same" padding.
+- Strided convs and pools pad as the network's numerics say (DiCENet's are
+  PyTorch's: symmetric, epsilon 1e-5, average pools counting padding).
 """
 
 import keras
 
 from tfeff.blocks.common import CONV_KERNEL_INITIALIZER
 from tfeff.blocks.common import activation_layer
+from tfeff.blocks.common import average_pool
 from tfeff.blocks.common import batch_norm
 from tfeff.blocks.common import conv
 from tfeff.blocks.common import depthwise_conv
@@ -106,9 +108,7 @@ def strided_dice(
     left = batch_norm(left, f"{name}_left_dw_bn")
     left = activation_layer(left, spec.activation, f"{name}_left_dw_act")
     left = _cbr_1x1(left, channels, spec.activation, f"{name}_left")
-    right = keras.layers.AveragePooling2D(
-        3, strides=2, padding="same", name=f"{name}_avg_pool"
-    )(x)
+    right = average_pool(x, 3, 2, f"{name}_avg_pool")
     right = dice_unit(right, activation=spec.activation, name=f"{name}_dice")
     right = _cbr_1x1(right, channels, spec.activation, f"{name}_right")
     y = keras.layers.Concatenate(name=f"{name}_concat")([left, right])

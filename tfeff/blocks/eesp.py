@@ -6,17 +6,18 @@ Reference implementation: sacmehta/EdgeNets nn_layers/eesp.py `EESP`,
 `DownSampler` (@ 2b232d3f).
 
 Deviations from reference:
-- The average pools use Keras "same" padding, which leaves padded zeros out
-  of the mean at the borders; PyTorch's `AvgPool2d(3, 2, padding=1)` counts
-  them. Parameters and MACs are unchanged.
-- Batch norm uses the TF defaults (momentum 0.99, epsilon 1e-3).
+- Batch norm momentum is TF's 0.99. Padding, batch-norm epsilon and whether
+  the average pools count padding are the network's numerics
+  (`ArchSpec.numerics`; ESPNetv2's are PyTorch's, which counts it).
 """
 
 import keras
 
 from tfeff.blocks.common import activation_layer
+from tfeff.blocks.common import average_pool
 from tfeff.blocks.common import batch_norm
 from tfeff.blocks.common import conv
+from tfeff.blocks.common import depthwise_conv
 from tfeff.blocks.common import pooled_image
 from tfeff.blocks.registry import register_block
 from tfeff.spec.structure import eesp_branch_filters
@@ -35,17 +36,12 @@ def _eesp_core(
     outputs = []
     for index, dilation in enumerate(eesp_dilations(branches, receptive_field)):
         branch = f"{name}_branch{index + 1}"
-        # Symmetric padding of `dilation` as the reference's CDilated, so a
-        # strided branch samples the same pixels as the PyTorch model.
-        y = keras.layers.ZeroPadding2D(dilation, name=f"{branch}_pad")(x)
-        y = keras.layers.DepthwiseConv2D(
-            3,
-            strides=strides,
-            dilation_rate=dilation,
-            padding="valid",
-            use_bias=False,
+        # The reference's CDilated pads `dilation` on every side; a strided
+        # branch pads as the network's numerics say (`common.padded`).
+        y = depthwise_conv(
+            x, 3, strides=strides, dilation_rate=dilation,
             name=f"{branch}_dw_conv",
-        )(y)
+        )  # fmt: skip
         if outputs:
             # Hierarchical feature fusion: each branch adds the previous sum,
             # which removes the gridding artefacts of dilated convs.
@@ -103,9 +99,7 @@ def strided_eesp(
     """
     del drop_path_rate  # ESPNetv2 uses none.
     in_channels = x.shape[-1]
-    pooled = keras.layers.AveragePooling2D(
-        3, strides=2, padding="same", name=f"{name}_avg_pool"
-    )(x)
+    pooled = average_pool(x, 3, 2, f"{name}_avg_pool")
     inner = _eesp_core(
         x,
         eespdown_inner_filters(in_channels, spec.filters),

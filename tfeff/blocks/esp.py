@@ -7,9 +7,9 @@ Reference implementation: sacmehta/ESPNet train/Model.py
 `ESPNet_Encoder` (@ afe71c38).
 
 Deviations from reference:
-- The image pools use Keras "same" padding, which leaves padding out of the
-  mean; PyTorch's AvgPool2d(3, 2, 1) counts it. No parameters change.
-- Batch norm momentum is TF's 0.99 (epsilon 1e-3 as the reference).
+- Batch norm momentum is TF's 0.99. Padding, epsilon and the image pools'
+  counting of padding are the network's numerics (ESPNet's: symmetric,
+  1e-3, padding counted, as the reference).
 """
 
 import keras
@@ -35,11 +35,9 @@ def esp_module(
     if strides == 1:
         reduced = conv(x, narrow, 1, name=f"{name}_reduce_conv")
     else:
-        # Symmetric padding as the reference's C(nIn, n, 3, 2).
-        padded = keras.layers.ZeroPadding2D(1, name=f"{name}_reduce_pad")(x)
-        reduced = keras.layers.Conv2D(
-            narrow, 3, strides=2, use_bias=False, name=f"{name}_reduce_conv"
-        )(padded)
+        # The reference's C(nIn, n, 3, 2) pads 1 on every side: ESPNet's
+        # numerics are symmetric (tfeff.models.families.espnet).
+        reduced = conv(x, narrow, 3, strides=2, name=f"{name}_reduce_conv")
     branches = []
     for index, dilation in enumerate(ESP_DILATIONS, start=1):
         branches.append(

@@ -6,10 +6,8 @@ Reference implementation: huawei-noah/ghostnet ghostnet_pytorch/ghostnet.py
 (@ bce85204); timm timm/models/ghostnet.py (@ aa4b5850) has the same cfgs.
 
 Deviations from reference:
-- Strided depthwise convs use TF-style "same" padding (PyTorch pads
-  symmetrically); parameter and MAC counts are unchanged.
-- Batch norm uses the TF defaults (momentum 0.99, epsilon 1e-3) instead of
-  PyTorch's (0.9, 1e-5).
+- Batch norm momentum is TF's 0.99 (PyTorch's 0.1 is Keras' 0.9); padding
+  and epsilon are the network's numerics (GhostNet's are PyTorch's).
 """
 
 import keras

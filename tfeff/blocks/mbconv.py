@@ -10,8 +10,9 @@ efficientnet_model.py `MBConvBlock` and models/official/mnasnet/mixnet/
 mixnet_model.py (@ 7dc921f8); keras.applications efficientnet.py `block`.
 
 Deviations from reference:
-- Strided depthwise convs use `padding="same"`; keras.applications pads
-  explicitly with `correct_pad`, which gives the same TF-style padding.
+- Under TensorFlow numerics strided depthwise convs use `padding="same"`;
+  keras.applications pads explicitly with `correct_pad`, which gives the
+  same TF-style padding. Under PyTorch numerics they pad symmetrically.
 - Grouped 1x1 convs (MixNet `a1.1`/`p1.1`) are split → convs → concat, as
   in the TF reference's `GroupedConv2D`. After grouped convs and MixConv
   kernel groups, the batch norm is applied per group before the concat
@@ -27,9 +28,9 @@ Deviations from reference:
   <= 25-tap pieces that partition the kernel, none of which crops its input
   (`common.centred_strips` at stride 1, `common.depthwise_tiles` with
   `_tile_window` at stride 2): same parameters, MACs and outputs, and
-  TFLite runs them 4-8x faster than one large kernel. Their padding is
-  symmetric, so at stride 2 on even inputs they sample one pixel later
-  than TF "same" would.
+  TFLite runs them 4-8x faster than one large kernel. Each piece pads as
+  the whole kernel would under the network's numerics, so MixNet equals
+  `tf_mixnet_*` with TensorFlow's and timm's `mixnet_*` with PyTorch's.
 """
 
 import keras

@@ -5,12 +5,19 @@ Architecture Design", https://arxiv.org/abs/1807.11164.
 Reference implementation: megvii-model/ShuffleNet-Series ShuffleNetV2/
 blocks.py `ShuffleV2Block` and network.py (@ aa91feb7).
 
-Deviations from reference:
-- The reference shuffles and splits at the *start* of each stride-1 unit;
-  here each unit splits, concatenates and then shuffles (torchvision's
-  form). The network is the same up to a permutation of the weights of the
-  layer after the last unit; parameters and MACs are equal.
-- Strided convs and the stem max pool use TF "same" padding.
+The units are torchvision's (torchvision/models/shufflenetv2.py
+`InvertedResidual`, v0.29), whose published checkpoints load: each branch
+of the strided first unit of a stage makes `filters // 2` channels (the
+projection branch dw 3x3/s2 -> 1x1 to `filters // 2`; the main branch 1x1
+to `filters // 2` -> dw 3x3/s2 -> 1x1), and a stride-1 unit passes its
+first half and convolves its second, then concatenates and shuffles.
+
+Deviations from reference: none. megvii's ShuffleNet-Series network.py is
+a different network at 1.0x and wider: its strided unit keeps all input
+channels in the projection branch and makes `filters - in` in the main
+one, and each stride-1 unit passes its even channels, so no permutation of
+weights maps one onto the other (at 0.5x the widths happen to agree;
+../shared/reference/checkpoints.md §3).
 """
 
 import keras
@@ -19,6 +26,7 @@ from tfeff.blocks.common import activation_layer
 from tfeff.blocks.common import batch_norm
 from tfeff.blocks.common import conv
 from tfeff.blocks.common import depthwise_conv
+from tfeff.blocks.common import max_pool as common_max_pool
 from tfeff.blocks.registry import register_block
 from tfeff.layers.helpers import ChannelShuffle
 from tfeff.layers.helpers import ChannelSplit
@@ -30,12 +38,7 @@ def max_pool(
 ):
     """Emits `{name}_pool`."""
     del drop_path_rate, image, output_stride  # Not used by this kind.
-    return keras.layers.MaxPooling2D(
-        spec.kernel_size,
-        strides=spec.strides,
-        padding="same",
-        name=f"{name}_pool",
-    )(x)
+    return common_max_pool(x, spec.kernel_size, spec.strides, f"{name}_pool")
 
 
 def _branch(x, mid, out, spec, name):
@@ -76,9 +79,9 @@ def shuffle_unit(
             name=f"{name}_proj_dw_conv",
         )
         left = batch_norm(left, f"{name}_proj_dw_bn")
-        left = conv(left, in_channels, 1, name=f"{name}_proj_conv")
+        left = conv(left, mid, 1, name=f"{name}_proj_conv")
         left = batch_norm(left, f"{name}_proj_bn")
         left = activation_layer(left, spec.activation, f"{name}_proj_act")
-        right = _branch(x, mid, spec.filters - in_channels, spec, name)
+        right = _branch(x, mid, spec.filters - mid, spec, name)
     out = keras.layers.Concatenate(name=f"{name}_concat")([left, right])
     return ChannelShuffle(2, name=f"{name}_shuffle")(out)

@@ -12,6 +12,7 @@ import keras
 
 from tfeff.blocks import get_block_builder
 from tfeff.blocks.common import DENSE_KERNEL_INITIALIZER
+from tfeff.blocks.common import numerics_scope
 from tfeff.layers.helpers import ChannelSplit
 from tfeff.spec.notation import ConvBnActSpec
 from tfeff.spec.notation import as_arch_spec
@@ -118,17 +119,19 @@ def build_features(
     num_stage_blocks = sum(1 for inst in instances if inst.stage > 0)
     stage_index = 0
     pyramid = {}
-    for inst in instances:
-        rate = 0.0
-        if inst.stage > 0:
-            rate = drop_path_rate * stage_index / num_stage_blocks
-            stage_index += 1
-        x = emit_block(
-            x, inst, name=inst.name, drop_path_rate=rate, image=image
-        )
-        level = math.log2(inst.stride)
-        if level.is_integer() and 1 <= level <= 5:
-            pyramid[f"P{int(level)}"] = x
+    # Every block pads, pools and normalises as the network's numerics say.
+    with numerics_scope(spec.numerics):
+        for inst in instances:
+            rate = 0.0
+            if inst.stage > 0:
+                rate = drop_path_rate * stage_index / num_stage_blocks
+                stage_index += 1
+            x = emit_block(
+                x, inst, name=inst.name, drop_path_rate=rate, image=image
+            )
+            level = math.log2(inst.stride)
+            if level.is_integer() and 1 <= level <= 5:
+                pyramid[f"P{int(level)}"] = x
     return x, pyramid
 
 

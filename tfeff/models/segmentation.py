@@ -36,6 +36,7 @@ import keras
 
 from tfeff.blocks.common import activation_layer
 from tfeff.blocks.common import batch_norm
+from tfeff.blocks.common import numerics_scope
 from tfeff.blocks.esp import esp_module
 from tfeff.layers.helpers import BilinearResize
 from tfeff.layers.helpers import ChannelSlice
@@ -333,20 +334,24 @@ class SemanticSegmenter(_SpecModelMixin, keras.Model):
                     f"decoder={decoder!r} needs height and width that are "
                     f"multiples of {stride}. Received: input_shape={input_shape}"
                 )
-        if decoder == "espnet":
-            logits, aux = espnet_decoder(backbone.pyramid_outputs, num_classes)
-        else:
-            half, features = espnetv2_decoder(
-                backbone.pyramid_outputs, num_classes, planes=decoder_planes
-            )
-            logits = keras.layers.UpSampling2D(
-                2, interpolation="bilinear", name="decoder_up"
-            )(half)
-            aux = None
-            if aux_output:
-                aux = keras.layers.Conv2D(
-                    num_classes, 1, name="decoder_aux_classifier"
-                )(features)
+        # The decoder pads and normalises as the backbone does.
+        with numerics_scope(backbone.arch.numerics):
+            if decoder == "espnet":
+                logits, aux = espnet_decoder(
+                    backbone.pyramid_outputs, num_classes
+                )
+            else:
+                half, features = espnetv2_decoder(
+                    backbone.pyramid_outputs, num_classes, planes=decoder_planes
+                )
+                logits = keras.layers.UpSampling2D(
+                    2, interpolation="bilinear", name="decoder_up"
+                )(half)
+                aux = None
+                if aux_output:
+                    aux = keras.layers.Conv2D(
+                        num_classes, 1, name="decoder_aux_classifier"
+                    )(features)
         outputs = logits
         if aux_output:
             aux = keras.layers.UpSampling2D(

@@ -21,8 +21,8 @@ Conventions:
 - Labels: 0 is the background, objects are 1..num_classes.
 
 Deviations from reference:
-- The extras' stride-2 depthwise convs use Keras "same" padding (PyTorch
-  pads 1 on every side): same output sizes, parameters and MACs.
+- None in padding and batch norm: the heads compute with the backbone's
+  numerics (`ArchSpec.numerics`; EdgeNets' are PyTorch's).
 - Bilinear resizes use half-pixel centres, not `align_corners=True`;
   the pyramid pooling follows `tfeff.models.segmentation`'s deviations.
 - Post-processing: see `tfeff.export.detection`.
@@ -36,6 +36,9 @@ import numpy as np
 
 from tfeff.blocks.common import activation_layer
 from tfeff.blocks.common import batch_norm
+from tfeff.blocks.common import conv
+from tfeff.blocks.common import depthwise_conv
+from tfeff.blocks.common import numerics_scope
 from tfeff.layers.helpers import BilinearResize
 from tfeff.models.builder import IMAGENET_MEAN
 from tfeff.models.builder import IMAGENET_STD
@@ -358,23 +361,11 @@ def ssd_targets(gt_boxes, gt_labels, anchors, **kwargs):
 
 
 def _cbr(x, filters, kernel, name, *, strides=1, depthwise=False):
+    # Strided convs pad as the backbone's numerics say (common.padded).
     if depthwise:
-        x = keras.layers.DepthwiseConv2D(
-            kernel,
-            strides=strides,
-            padding="same",
-            use_bias=False,
-            name=f"{name}_conv",
-        )(x)
+        x = depthwise_conv(x, kernel, strides=strides, name=f"{name}_conv")
     else:
-        x = keras.layers.Conv2D(
-            filters,
-            kernel,
-            strides=strides,
-            padding="same",
-            use_bias=False,
-            name=f"{name}_conv",
-        )(x)
+        x = conv(x, filters, kernel, strides=strides, name=f"{name}_conv")
     x = batch_norm(x, f"{name}_bn")
     return activation_layer(x, "prelu", f"{name}_act")
 
@@ -486,66 +477,70 @@ class SSDDetector(_SpecModelMixin, keras.Model):
                 f"has {sorted(backbone.pyramid_outputs)}. Received: "
                 f"arch={backbone._settings['arch']!r}"
             )
-        pyramid = backbone.pyramid_outputs
-        levels = [pyramid["P3"], pyramid["P4"], pyramid["P5"]]
-        levels.append(
-            ssd_extra_layer(levels[-1], extra_channels[0], name="extra1")
-        )
-        levels.append(
-            ssd_extra_layer(levels[-1], extra_channels[1], name="extra2")
-        )
-        top = keras.layers.GlobalAveragePooling2D(
-            keepdims=True, name="extra3_pool"
-        )(levels[-1])
-        top = keras.layers.Conv2D(
-            extra_channels[2], 1, use_bias=False, name="extra3_conv"
-        )(top)
-        levels.append(keras.layers.ReLU(name="extra3_relu")(top))
-        maps = tuple(int(level.shape[1]) for level in levels)
-        if maps != spec.feature_maps:
-            raise ValueError(
-                f"input_size={input_size} gives feature maps {maps}, but its "
-                f"anchors expect {spec.feature_maps}."
+        # The heads pad and normalise as the backbone does.
+        with numerics_scope(backbone.arch.numerics):
+            pyramid = backbone.pyramid_outputs
+            levels = [pyramid["P3"], pyramid["P4"], pyramid["P5"]]
+            levels.append(
+                ssd_extra_layer(levels[-1], extra_channels[0], name="extra1")
             )
-        if fusion:
-            # Top-down (EdgeNets espnetv2.py): the coarser map, resized,
-            # joins the finer one through a pyramid pool at its width.
-            fused = list(levels)
-            coarse = levels[4]
-            for step, index in enumerate((3, 2, 1, 0)):
-                fine = levels[index]
-                up = _resize_to(coarse, fine, f"fuse{step + 1}_up")
-                joined = keras.layers.Concatenate(
-                    name=f"fuse{step + 1}_concat"
-                )([up, fine])
-                width = fine.shape[-1]
-                coarse = efficient_pyramid_pool(
-                    joined,
-                    max(1, width // 5),
-                    width,
-                    name=f"fuse{step + 1}",
-                    scales=FUSION_SCALES[step],
+            levels.append(
+                ssd_extra_layer(levels[-1], extra_channels[1], name="extra2")
+            )
+            top = keras.layers.GlobalAveragePooling2D(
+                keepdims=True, name="extra3_pool"
+            )(levels[-1])
+            top = keras.layers.Conv2D(
+                extra_channels[2], 1, use_bias=False, name="extra3_conv"
+            )(top)
+            levels.append(keras.layers.ReLU(name="extra3_relu")(top))
+            maps = tuple(int(level.shape[1]) for level in levels)
+            if maps != spec.feature_maps:
+                raise ValueError(
+                    f"input_size={input_size} gives feature maps {maps}, but its "
+                    f"anchors expect {spec.feature_maps}."
                 )
-                fused[index] = coarse
-            levels = fused
-        per_location = spec.boxes_per_location
-        boxes, logits = [], []
-        for index, level in enumerate(levels):
-            box = _head(level, per_location * 4, f"box_head{index + 1}", heads)
-            cls = _head(
-                level,
-                per_location * (num_classes + 1),
-                f"class_head{index + 1}",
-                heads,
-            )
-            boxes.append(
-                keras.layers.Reshape((-1, 4), name=f"box{index + 1}")(box)
-            )
-            logits.append(
-                keras.layers.Reshape(
-                    (-1, num_classes + 1), name=f"class{index + 1}"
-                )(cls)
-            )
+            if fusion:
+                # Top-down (EdgeNets espnetv2.py): the coarser map, resized,
+                # joins the finer one through a pyramid pool at its width.
+                fused = list(levels)
+                coarse = levels[4]
+                for step, index in enumerate((3, 2, 1, 0)):
+                    fine = levels[index]
+                    up = _resize_to(coarse, fine, f"fuse{step + 1}_up")
+                    joined = keras.layers.Concatenate(
+                        name=f"fuse{step + 1}_concat"
+                    )([up, fine])
+                    width = fine.shape[-1]
+                    coarse = efficient_pyramid_pool(
+                        joined,
+                        max(1, width // 5),
+                        width,
+                        name=f"fuse{step + 1}",
+                        scales=FUSION_SCALES[step],
+                    )
+                    fused[index] = coarse
+                levels = fused
+            per_location = spec.boxes_per_location
+            boxes, logits = [], []
+            for index, level in enumerate(levels):
+                box = _head(
+                    level, per_location * 4, f"box_head{index + 1}", heads
+                )
+                cls = _head(
+                    level,
+                    per_location * (num_classes + 1),
+                    f"class_head{index + 1}",
+                    heads,
+                )
+                boxes.append(
+                    keras.layers.Reshape((-1, 4), name=f"box{index + 1}")(box)
+                )
+                logits.append(
+                    keras.layers.Reshape(
+                        (-1, num_classes + 1), name=f"class{index + 1}"
+                    )(cls)
+                )
         box_offsets = keras.layers.Concatenate(axis=1, name="box_offsets")(
             boxes
         )

@@ -149,6 +149,7 @@ class LatencyTable:
     def _probe(self, spec, instance, size, channels):
         import keras
 
+        from tfeff.blocks.common import numerics_scope
         from tfeff.models.builder import IMAGENET_MEAN
         from tfeff.models.builder import IMAGENET_STD
         from tfeff.models.builder import add_preprocessing
@@ -166,7 +167,8 @@ class LatencyTable:
         is_stem = instance.stage == 0
         if is_stem:
             x = add_preprocessing(inputs, IMAGENET_MEAN, IMAGENET_STD)
-        x = emit_block(x, instance, name="probe")
+        with numerics_scope(spec.numerics):
+            x = emit_block(x, instance, name="probe")
         return keras.Model(inputs, x), is_stem
 
     def _measure_model(self, model, pixels):

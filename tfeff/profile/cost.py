@@ -255,12 +255,12 @@ def _cost_shuffle(c, s, cin, hw):
     if s.strides == 1:
         branch_in = cin // 2
         branch_out = s.filters - (cin - branch_in)
-    else:
-        branch_in, branch_out = cin, s.filters - cin
+    else:  # torchvision's strided unit: both branches make filters // 2.
+        branch_in, branch_out = cin, s.filters - mid
         c.depthwise(cin, s.kernel_size, out)
         c.bn(cin)
-        c.conv(cin, cin, 1, out)
-        c.bn(cin)
+        c.conv(cin, mid, 1, out)
+        c.bn(mid)
     c.conv(branch_in, mid, 1, hw)
     c.bn(mid)
     c.depthwise(mid, s.kernel_size, out)

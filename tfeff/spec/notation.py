@@ -46,12 +46,22 @@ and ``fc`` (:class:`DenseSpec`: dense layers after
 global pooling, written after the head tokens; they belong to the
 classification top).
 
+A ``numerics`` token may open the string, before the stem. It says how the
+network computes where frameworks differ (:class:`NumericsSpec`): the padding
+of strided layers (``padsame`` TensorFlow "SAME", ``padsym`` PyTorch's
+symmetric padding), the batch-norm epsilon (``eps1e-5``) and whether average
+pools count padded zeros (``countpad``). Without it a network computes as
+TensorFlow does (``numerics_padsame_eps1e-3``), so a checkpoint trained in
+PyTorch needs ``numerics_padsym_eps1e-5_countpad`` to give its outputs
+(``../shared/reference/checkpoints.md`` §1).
+
 ``encode_arch`` writes keys in one canonical order and leaves out fields that
 hold their default, so ``decode_arch(encode_arch(spec)) == spec`` and equal
 specs give equal strings.
 """
 
 import dataclasses
+import math
 import re
 from typing import Union
 
@@ -360,6 +370,68 @@ BlockSpec = Union[
 ]
 
 
+PADDINGS = ("same", "symmetric")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NumericsSpec:
+    """How a network computes where TensorFlow and PyTorch differ.
+
+    Part of the architecture: a checkpoint gives its published outputs only
+    with the numerics it was trained with (`../shared/reference/
+    checkpoints.md` §1). Parameters and MACs do not depend on it.
+
+    Args:
+        padding: str. Padding of strided convolutions, depthwise
+            convolutions and pools: `"same"` is TensorFlow's "SAME" (on an
+            even map the extra row and column go to the bottom and right),
+            `"symmetric"` is PyTorch's `padding=(k - 1) // 2 * dilation` on
+            every side. Stride-1 layers pad alike either way. Defaults to
+            `"same"`.
+        bn_epsilon: float. Batch-norm epsilon: 1e-3 in the TensorFlow
+            references (Keras' default), 1e-5 in PyTorch's. Defaults to
+            `1e-3`.
+        count_include_pad: bool. Whether average pools count padded zeros
+            in the mean (PyTorch's `AvgPool2d` default) or leave them out
+            (TensorFlow's "SAME" pools). Defaults to `False`.
+    """
+
+    padding: str = "same"
+    bn_epsilon: float = 1e-3
+    count_include_pad: bool = False
+
+    def __post_init__(self):
+        if self.padding not in PADDINGS:
+            raise ValueError(
+                f"`padding` must be one of {PADDINGS}. Received: "
+                f"padding={self.padding!r}"
+            )
+        if (
+            isinstance(self.bn_epsilon, bool)
+            or not isinstance(self.bn_epsilon, (int, float))
+            or not 0.0 < self.bn_epsilon < 1.0
+        ):
+            raise ValueError(
+                "`bn_epsilon` must be a number in (0, 1). Received: "
+                f"bn_epsilon={self.bn_epsilon!r}"
+            )
+        object.__setattr__(self, "bn_epsilon", float(self.bn_epsilon))
+        if not isinstance(self.count_include_pad, bool):
+            raise TypeError(
+                "`count_include_pad` must be a bool. Received: "
+                f"count_include_pad={self.count_include_pad!r}"
+            )
+
+
+# The two conventions the reference checkpoints were trained with, and the
+# token that opens the arch string of a network trained in PyTorch.
+TF_NUMERICS = NumericsSpec()
+TORCH_NUMERICS = NumericsSpec(
+    padding="symmetric", bn_epsilon=1e-5, count_include_pad=True
+)
+TORCH_NUMERICS_TOKEN = "numerics_padsym_eps1e-5_countpad"
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ArchSpec:
     """A whole network: stem, stages and head, as data.
@@ -370,12 +442,15 @@ class ArchSpec:
         head: tuple of ConvBnActSpec. Convolutions after the last stage.
         top: tuple of DenseSpec. Dense layers between global pooling and the
             classifier; part of the classification top (`include_top`).
+        numerics: NumericsSpec. Padding, batch-norm epsilon and average
+            pooling conventions. Defaults to TensorFlow's.
     """
 
     stem: ConvBnActSpec
     blocks: tuple
     head: tuple = ()
     top: tuple = ()
+    numerics: NumericsSpec = TF_NUMERICS
 
 
 # --- key tables ---------------------------------------------------------------
@@ -397,6 +472,27 @@ def _float(text):
 
 def _format_float(value):
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _epsilon(text):
+    # Written as a power of ten where it is one (eps1e-5), else a decimal.
+    if not re.fullmatch(r"\d+(\.\d+)?(e-?\d+)?", text):
+        raise ValueError("expected a number such as 1e-5 or 0.001")
+    return float(text)
+
+
+def _format_epsilon(value):
+    exponent = math.log10(value)
+    if abs(exponent - round(exponent)) < 1e-9:
+        return f"1e{int(round(exponent))}"
+    return repr(float(value))
+
+
+def _padding(text):
+    codes = {"same": "same", "sym": "symmetric"}
+    if text not in codes:
+        raise ValueError(f"expected one of {sorted(codes)}")
+    return codes[text]
 
 
 def _int_list(text):
@@ -425,7 +521,11 @@ _CODECS = {
     "int_list": (_int_list, lambda v: ".".join(str(x) for x in v)),
     "groups": (_ones_list, lambda v: ".".join(["1"] * v)),
     "activation": (_activation, lambda v: ACTIVATION_NAMES[v]),
+    "epsilon": (_epsilon, _format_epsilon),
+    "padding": (_padding, lambda v: {"same": "same", "symmetric": "sym"}[v]),
 }
+# Codecs whose text starts with a letter (others start with a digit or ".").
+_WORD_CODECS = frozenset({"activation", "padding"})
 
 _CONV_KEYS = (
     ("k", "kernel_size", "int"),
@@ -511,6 +611,11 @@ _KEYS = {
         ("noreinf", "reinforce", "noflag"),
         ("n", "activation", "activation"),
     ),
+    NumericsSpec: (
+        ("pad", "padding", "padding"),
+        ("eps", "bn_epsilon", "epsilon"),
+        ("countpad", "count_include_pad", "flag"),
+    ),
 }
 _OPTIONAL = frozenset({"groups", "se_ratio"})
 KIND_TO_SPEC = {
@@ -529,6 +634,7 @@ KIND_TO_SPEC = {
     "espstage": ESPStageSpec,
     "dicedown": StridedDICESpec,
     "dice": ShuffleDICESpec,
+    "numerics": NumericsSpec,
 }
 SPEC_TO_KIND = {
     ConvBnActSpec: "convbnact",
@@ -580,7 +686,7 @@ def _decode_token(token, arch_string):
                 continue
             if part.startswith(key) and len(part) > len(key):
                 text = part[len(key) :]
-                if codec != "activation" and not (
+                if codec not in _WORD_CODECS and not (
                     text[0].isdigit() or text[0] == "."
                 ):
                     continue
@@ -606,6 +712,11 @@ def _decode_token(token, arch_string):
         values[field] = value
     try:
         spec = spec_cls(**values)
+    except ValueError as error:  # A value the spec refuses (NumericsSpec).
+        raise ValueError(
+            f"Bad value in token {token!r} of arch string {arch_string!r}: "
+            f"{error}"
+        ) from None
     except TypeError:
         missing = [
             f.name
@@ -652,10 +763,15 @@ def decode_arch(arch_string):
             f"separated by a single {TOKEN_SEPARATOR!r}."
         )
     decoded = [_decode_token(token, arch_string) for token in tokens]
-    if decoded[0][0] != "stem":
+    numerics = TF_NUMERICS
+    if decoded[0][0] == "numerics":
+        numerics = decoded[0][1]
+        decoded, tokens = decoded[1:], tokens[1:]
+    if not decoded or decoded[0][0] != "stem":
         raise ValueError(
-            f"An arch string starts with a stem token; {tokens[0]!r} is not "
-            f"one. Received: {arch_string!r}"
+            "An arch string starts with a stem token (after an optional "
+            f"numerics token); {tokens[0] if tokens else ''!r} is not one. "
+            f"Received: {arch_string!r}"
         )
     stem = decoded[0][1]
     body = decoded[1:]
@@ -666,17 +782,18 @@ def decode_arch(arch_string):
     while head_start > 0 and body[head_start - 1][0] == "head":
         head_start -= 1
     for (kind, _), token in zip(body[:head_start], tokens[1:]):
-        if kind in ("stem", "head", "fc"):
+        if kind in ("stem", "head", "fc", "numerics"):
             raise ValueError(
                 f"Token {token!r} is a {kind} in the middle of arch string "
-                f"{arch_string!r}: the order is stem, stages, head tokens, "
-                "fc tokens."
+                f"{arch_string!r}: the order is numerics (optional), stem, "
+                "stages, head tokens, fc tokens."
             )
     return ArchSpec(
         stem=stem,
         blocks=tuple(spec for _, spec in body[:head_start]),
         head=tuple(spec for _, spec in body[head_start:top_start]),
         top=tuple(spec for _, spec in body[top_start:]),
+        numerics=numerics,
     )
 
 
@@ -737,7 +854,10 @@ def encode_arch(spec):
     """
     if not isinstance(spec, ArchSpec):
         raise TypeError(f"`spec` must be an ArchSpec. Received: spec={spec!r}")
-    tokens = [_encode_token("stem", spec.stem)]
+    tokens = []
+    if spec.numerics != TF_NUMERICS:
+        tokens.append(_encode_token("numerics", spec.numerics))
+    tokens.append(_encode_token("stem", spec.stem))
     tokens += [_encode_token(block_kind(b), b) for b in spec.blocks]
     tokens += [_encode_token("head", h) for h in spec.head]
     tokens += [_encode_token("fc", t) for t in spec.top]

@@ -131,12 +131,6 @@ def validate_arch(spec, *, in_channels=3):
                     "a stride-1 shuffle unit keeps its width: "
                     f"filters={s.filters}, input {block.in_channels}",
                 )
-            else:
-                check(
-                    s.filters > block.in_channels,
-                    "a strided shuffle unit widens its input: "
-                    f"filters={s.filters}, input {block.in_channels}",
-                )
         elif isinstance(s, IGCV3Spec):
             mid = mbconv_expanded_filters(block.in_channels, s.expand_ratio)
             check(

@@ -9,11 +9,13 @@ README; its FLOPs include the classifier, which is built from convs).
 
 Deviations from reference: see tfeff/blocks/dice.py (equivalent form of the
 local fusion; DICE built for the model's input size, so DiCENet needs a
-static input size, a multiple of 32 as in the reference).
+static input size, a multiple of 32 as in the reference). Numerics are
+PyTorch's (`TORCH_NUMERICS`), as EdgeNets trained it.
 """
 
 from tfeff.models.registry import Published
 from tfeff.models.registry import register_variant
+from tfeff.spec.notation import TORCH_NUMERICS_TOKEN
 from tfeff.spec.scaling import CompoundScaling
 
 # dicenet_config.py `sc_ch_dict` (s = 2.4 has no published figures).
@@ -46,7 +48,7 @@ def dicenet_arch(channels):
     grouped (g=4) 1x1 on pooled features; rep_layers = [0, 3, 7, 3]."""
     c0, _, c2, c3, c4, c5 = channels
     return (
-        f"stem_k3_s2_c{c0}_npr | maxpool_k3_s2"
+        f"{TORCH_NUMERICS_TOKEN} | stem_k3_s2_c{c0}_npr | maxpool_k3_s2"
         f" | dicedown | dice_r3_c{c2}"
         f" | dicedown | dice_r7_c{c3}"
         f" | dicedown | dice_r3_c{c4}"

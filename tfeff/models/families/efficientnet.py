@@ -164,7 +164,9 @@ register_variant(
     "test_mobile_blocks",
     family="test",
     arch=(
-        "stem_k3_s2_c16_nre | maxpool_k3_s2 | shuffle_r2_k3_s2_c32"
+        # PyTorch numerics: the CI variants cover both conventions.
+        "numerics_padsym_eps1e-5_countpad"
+        " | stem_k3_s2_c16_nre | maxpool_k3_s2 | shuffle_r2_k3_s2_c32"
         " | igcv3_r2_k3_s2_e3_c32 | mbconv_r1_k3_s2_e3_c48_nr6"
         " | head_k1_c64_nre | fc_c96_g4_nre"
     ),
@@ -175,7 +177,8 @@ register_variant(
     "test_esp_dice",
     family="test",
     arch=(
-        "stem_k3_s2_c16_npr | imgcat | espstage_r1_c20_img | dicedown"
+        "numerics_padsym_eps1e-5_countpad"
+        " | stem_k3_s2_c16_npr | imgcat | espstage_r1_c20_img | dicedown"
         " | dice_r1_c96 | dicedown | dice_r1_c128 | dicedown"
         " | fc_c64_g4_nobias"
     ),

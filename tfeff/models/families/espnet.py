@@ -26,7 +26,12 @@ def espnet_c_arch(p=2, q=8):
         raise ValueError(f"`p` must be a positive int. Received: p={p!r}")
     if isinstance(q, bool) or not isinstance(q, int) or q < 1:
         raise ValueError(f"`q` must be a positive int. Received: q={q!r}")
-    return f"stem_k3_s2_c16_npr | imgcat | espstage_r{p}_c64_img | espstage_r{q}_c128"
+    # PyTorch padding and average pools; the reference's batch norms set
+    # eps=1e-3 (train/Model.py `nn.BatchNorm2d(nOut, eps=1e-03)`).
+    return (
+        "numerics_padsym_countpad | stem_k3_s2_c16_npr | imgcat"
+        f" | espstage_r{p}_c64_img | espstage_r{q}_c128"
+    )
 
 
 def espnet_c_variant_name(p, q):

@@ -7,15 +7,16 @@ espnetv2.py and espnetv2_config.py (@ 2b232d3f).
 Figures: ../shared/reference/architectures.md §5.1 (published "FLOPs" are
 conv MACs *without* the FC classifier, which EdgeNets' counter skips).
 
-Deviations from reference:
-- Average pools (strided EESP and the input reinforcement) use Keras
-  "same" padding, which leaves padding out of the mean; PyTorch's
-  AvgPool2d(3, 2, 1) counts it. No parameters or MACs change.
-- Batch norm uses TF defaults (momentum 0.99, epsilon 1e-3).
+Deviations from reference: none in numerics. The network computes as
+PyTorch does (`TORCH_NUMERICS`: symmetric padding, batch-norm epsilon 1e-5,
+average pools that count padding, as EdgeNets' AvgPool2d(3, 2, 1)).
+EdgeNets registers modules its forward never calls (each strided EESP's
+`module_act`, `level5_0.inp_reinf`); tfeff has none of them.
 """
 
 from tfeff.models.registry import Published
 from tfeff.models.registry import register_variant
+from tfeff.spec.notation import TORCH_NUMERICS_TOKEN
 from tfeff.spec.scaling import CompoundScaling
 
 # EdgeNets espnetv2_config.py `sc_ch_dict` (level channels c0..c5).
@@ -47,7 +48,7 @@ def espnetv2_arch(channels):
     """
     c0, c1, c2, c3, c4, c5 = channels
     return (
-        f"stem_k3_s2_c{c0}_npr"
+        f"{TORCH_NUMERICS_TOKEN} | stem_k3_s2_c{c0}_npr"
         f" | eespdown_c{c1}_b4_rf13"
         f" | eespdown_c{c2}_b4_rf11 | eesp_r3_c{c2}_b4_rf9"
         f" | eespdown_c{c3}_b4_rf9 | eesp_r7_c{c3}_b4_rf7"

@@ -11,16 +11,19 @@ figures from the paper's results table as listed on paperswithcode
 Deviations from reference:
 - Each cfg row is one token (one "stage" in layer names), so layer names
   run stage1..stage16 rather than the reference's five stage groups.
-- Batch norm uses TF defaults; strided convs use TF "same" padding.
+- None in numerics: PyTorch's padding and batch-norm epsilon
+  (`TORCH_NUMERICS`), as the published checkpoints were trained.
 """
 
 from tfeff.models.registry import Published
 from tfeff.models.registry import register_variant
+from tfeff.spec.notation import TORCH_NUMERICS_TOKEN
 from tfeff.spec.scaling import CompoundScaling
 
 # cfgs rows `k, exp_size, out, se, stride` → ghost_r1_k{k}_s{s}_m{exp}_c{out}.
 GHOSTNET_ARCH = (
-    "stem_k3_s2_c16_nre"
+    # Trained in PyTorch (huawei-noah, timm): symmetric padding, eps 1e-5.
+    f"{TORCH_NUMERICS_TOKEN} | stem_k3_s2_c16_nre"
     " | ghost_r1_k3_s1_m16_c16"
     " | ghost_r1_k3_s2_m48_c24 | ghost_r1_k3_s1_m72_c24"
     " | ghost_r1_k5_s2_m72_c40_se0.25 | ghost_r1_k5_s1_m120_c40_se0.25"
