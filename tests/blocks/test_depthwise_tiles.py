@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from tfeff.blocks.common import _depthwise
-from tfeff.blocks.common import numerics_scope
-from tfeff.blocks.common import same_padding
 from tfeff.blocks.common import centred_strips
 from tfeff.blocks.common import depthwise_tiles
+from tfeff.blocks.common import numerics_scope
+from tfeff.blocks.common import same_padding
 from tfeff.profile import count_macs
 from tfeff.spec.notation import NumericsSpec
 
@@ -59,9 +59,7 @@ def _tile_rows_and_cols(layer):
         (7, 2, None, None), (9, 1, None, None),
     ],
 )  # fmt: skip
-def test_tiled_equals_single_depthwise(
-    kernel, strides, height, width, padding
-):
+def test_tiled_equals_single_depthwise(kernel, strides, height, width, padding):
     """The tiled conv equals one k x k depthwise conv padded as the
     network's numerics say: TF "SAME" (less before than after on even maps
     at stride 2) or PyTorch's (k - 1) // 2 per side; the two are equal at

@@ -335,6 +335,16 @@ def _state_dict(model, naming):
     return state
 
 
+def _source(naming):
+    """The tiny variant's checkpoint as if `naming`'s reference wrote it."""
+    return tfeff.weights.CheckpointSource(
+        name=f"test:{naming}",
+        variant="test_efficientnet",
+        layout=naming if naming != "timm" else "timm_efficientnet",
+        numerics=tfeff.spec.TF_NUMERICS,
+    )
+
+
 @pytest.mark.parametrize("naming", ["efficientnet_pytorch", "timm"])
 def test_pytorch_safetensors_without_torch(naming, tmp_path):
     from safetensors.numpy import save_file
@@ -347,7 +357,10 @@ def test_pytorch_safetensors_without_torch(naming, tmp_path):
     path = tmp_path / f"{naming}.safetensors"
     save_file(_state_dict(source, naming), str(path))
     loaded = tfeff.create_model(
-        "test_efficientnet", num_classes=5, weights=str(path)
+        "test_efficientnet",
+        num_classes=5,
+        weights=str(path),
+        source=_source(naming),
     )
     images = random_images((2, 64, 64, 3))
     diff = np.abs(
@@ -356,7 +369,10 @@ def test_pytorch_safetensors_without_torch(naming, tmp_path):
     assert diff <= TOLERANCE
     # Headless model from a checkpoint with a classifier: the classifier is skipped.
     headless = tfeff.create_model(
-        "test_efficientnet", include_top=False, weights=str(path)
+        "test_efficientnet",
+        include_top=False,
+        weights=str(path),
+        source=_source(naming),
     )
     assert headless.get_layer("stem_conv").get_weights()[0].shape == (
         3,
@@ -380,7 +396,10 @@ def test_pytorch_pth_with_torch(tmp_path):
     path = tmp_path / "model.pth"
     torch.save({"state_dict": state}, path)
     loaded = tfeff.create_model(
-        "test_efficientnet", num_classes=5, weights=str(path)
+        "test_efficientnet",
+        num_classes=5,
+        weights=str(path),
+        source=_source("timm"),
     )
     images = random_images((1, 64, 64, 3))
     assert (
@@ -402,5 +421,65 @@ def test_pytorch_checkpoint_of_another_architecture(tmp_path):
         ValueError, match="Shape mismatch for layer 'predictions'"
     ):
         tfeff.create_model(
-            "test_efficientnet", num_classes=6, weights=str(path)
+            "test_efficientnet",
+            num_classes=6,
+            weights=str(path),
+            source=_source("timm"),
         )
+
+
+def _timm_like_file(tmp_path):
+    from safetensors.numpy import save_file
+
+    path = tmp_path / "model.safetensors"
+    save_file({"conv_stem.weight": np.zeros((16, 3, 3, 3), "float32")}, path)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "variant, source, words",
+    [
+        # Another family, another width: refused before a tensor is read.
+        ("ghostnet_100", "timm:tf_mixnet_s", "another family, width"),
+        ("mixnet_m", "timm:tf_mixnet_s", "another family, width"),
+    ],
+)
+def test_a_checkpoint_of_another_family_or_width_is_refused(
+    tmp_path, variant, source, words
+):
+    path = _timm_like_file(tmp_path)
+    model = tfeff.create_model(variant)
+    with pytest.raises(ValueError, match=words) as error:
+        tfeff.weights.load(model, path, source=source)
+    assert path in str(error.value)
+
+
+def test_a_checkpoint_of_the_other_numerics_is_refused_by_name(tmp_path):
+    # mixnet_s is built with TensorFlow's numerics (tf_mixnet_s's);
+    # timm's mixnet_s was trained in PyTorch.
+    path = _timm_like_file(tmp_path)
+    with pytest.raises(ValueError, match="PyTorch's .* numerics") as error:
+        tfeff.weights.load(
+            tfeff.create_model("mixnet_s"), path, source="timm:mixnet_s"
+        )
+    assert path in str(error.value)
+    assert "source='timm:mixnet_s'" in str(error.value)
+
+
+def test_a_timm_file_must_name_its_source(tmp_path):
+    path = _timm_like_file(tmp_path)
+    with pytest.raises(ValueError, match="tf_efficientnet_b0") as error:
+        tfeff.create_model("efficientnet_b0", weights=path)
+    assert path in str(error.value)
+
+
+def test_bad_sources(tmp_path):
+    path = _timm_like_file(tmp_path)
+    with pytest.raises(ValueError, match="Unknown checkpoint source"):
+        tfeff.create_model("mixnet_s", weights=path, source="timm:nope")
+    with pytest.raises(ValueError, match="is tfeff variant 'mixnet_s'"):
+        tfeff.create_model("mixnet_m", weights=path, source="timm:mixnet_s")
+    with pytest.raises(ValueError, match="pass the file as `weights`"):
+        tfeff.create_model("mixnet_s", source="timm:mixnet_s")
+    with pytest.raises(TypeError, match="source"):
+        tfeff.create_model("mixnet_s", weights=path, source=3)

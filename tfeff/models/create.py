@@ -1,5 +1,7 @@
 """`create_model`: registry + builder + weights."""
 
+import dataclasses
+
 from tfeff.models.builder import EfficientBackbone
 from tfeff.models.builder import ImageClassifier
 from tfeff.models.registry import get_variant
@@ -22,6 +24,7 @@ def create_model(
     dropout_rate=None,
     include_preprocessing=True,
     model_name=None,
+    source=None,
 ):
     """Builds a registered variant, optionally with pretrained weights.
 
@@ -44,6 +47,11 @@ def create_model(
         include_preprocessing: bool. In-model `x / 255` and normalization, so
             the model takes [0, 255] pixels. Defaults to `True`.
         model_name: str. The Keras model name. Defaults to `name`.
+        source: str or None. The reference implementation that wrote the
+            checkpoint file `weights` (`tfeff.weights.list_sources()`, e.g.
+            `"timm:mixnet_s"`). The model is built with the numerics that
+            checkpoint was trained with, so it computes what the reference
+            computes.
 
     Returns:
         `ImageClassifier` or, with `include_top=False` and `pooling=None`,
@@ -80,6 +88,9 @@ def create_model(
             include_preprocessing,
         )
     spec = variant.resolved_arch(channel_multiplier, repeat_multiplier)
+    numerics = _checkpoint_numerics(name, weights, source)
+    if numerics is not None:
+        spec = dataclasses.replace(spec, numerics=numerics)
     if input_shape is None and input_tensor is None:
         # DiCENet's DICE units are built for one size, so it gets its
         # resolution even without a top.
@@ -117,8 +128,29 @@ def create_model(
     if pretrained:
         from tfeff.weights import load
 
-        load(model, weights, variant=name)
+        load(model, weights, variant=name, source=source)
     return model
+
+
+def _checkpoint_numerics(name, weights, source):
+    """The numerics a checkpoint needs (None: the variant's own)."""
+    if source is None:
+        return None
+    from tfeff.weights.converters import get_source
+
+    found = get_source(source)
+    if weights is None or weights == "imagenet":
+        raise ValueError(
+            "`source` names the reference that wrote a weights file; pass "
+            f"the file as `weights`. Received: weights={weights!r}, "
+            f"source={source!r}"
+        )
+    if found.variant != name:
+        raise ValueError(
+            f"Checkpoint source {found.name!r} is tfeff variant "
+            f"{found.variant!r}, not {name!r}. Received: source={source!r}"
+        )
+    return found.numerics
 
 
 def _check_pretrained_args(

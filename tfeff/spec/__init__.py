@@ -2,11 +2,14 @@
 
 from tfeff.spec.describe import describe_arch
 from tfeff.spec.describe import describe_rows
+from tfeff.spec.notation import TF_NUMERICS
+from tfeff.spec.notation import TORCH_NUMERICS
 from tfeff.spec.notation import ArchSpec
 from tfeff.spec.notation import ConvBnActSpec
 from tfeff.spec.notation import EESPSpec
 from tfeff.spec.notation import GhostBottleneckSpec
 from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.notation import NumericsSpec
 from tfeff.spec.notation import StridedEESPSpec
 from tfeff.spec.notation import as_arch_spec
 from tfeff.spec.notation import block_kind
@@ -25,6 +28,9 @@ from tfeff.spec.transforms import make_edge_friendly
 from tfeff.spec.validate import validate_arch
 
 __all__ = [
+    "NumericsSpec",
+    "TF_NUMERICS",
+    "TORCH_NUMERICS",
     "ArchSpec",
     "BlockInstance",
     "CompoundScaling",

@@ -4,6 +4,9 @@ from tfeff.weights.catalog import PretrainedWeights
 from tfeff.weights.catalog import get_weights
 from tfeff.weights.catalog import list_weights
 from tfeff.weights.catalog import register_weights
+from tfeff.weights.converters import CheckpointSource
+from tfeff.weights.converters import get_source
+from tfeff.weights.converters import list_sources
 from tfeff.weights.loader import assign_named_weights
 from tfeff.weights.loader import download
 from tfeff.weights.loader import load
@@ -11,7 +14,10 @@ from tfeff.weights.loader import load_file
 from tfeff.weights.loader import load_pretrained
 
 __all__ = [
+    "CheckpointSource",
     "PretrainedWeights",
+    "get_source",
+    "list_sources",
     "assign_named_weights",
     "download",
     "get_weights",

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from tfeff.spec.notation import encode_arch
+from tfeff.weights import converters
 from tfeff.weights import readers
 from tfeff.weights.catalog import PretrainedWeights
 from tfeff.weights.catalog import find_weights
@@ -135,12 +136,26 @@ def load_pretrained(model, entry, *, cache_dir=None):
     return model
 
 
-def load_file(model, path, *, format=None):
+def load_file(model, path, *, format=None, source=None):
     """Loads weights from a local file of any supported format.
 
     Formats: `.keras` and `.weights.h5` (tfeff models), keras.applications
-    `.h5`, PyTorch EfficientNet checkpoints in the efficientnet-pytorch or
-    timm naming (`.safetensors` without torch, `.pth` with torch).
+    `.h5`, and reference PyTorch checkpoints (`.safetensors` without torch,
+    `.pth` with torch) converted by `tfeff.weights.converters`.
+
+    Args:
+        model: a tfeff model.
+        path: str or path-like.
+        format: str or None. Read off the file name when None.
+        source: str or None. Which reference wrote a PyTorch checkpoint
+            (`tfeff.weights.list_sources()`, e.g. `"timm:tf_mixnet_s"`).
+            Needed for timm files, whose tensor names are the same for its
+            TensorFlow ports and its PyTorch-trained models; efficientnet-
+            pytorch and torchvision files name their reference.
+
+    Raises:
+        ValueError: a file of unknown or contradictory layout, or of another
+            family, width or numerics than the model, naming the file.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -163,7 +178,13 @@ def load_file(model, path, *, format=None):
                 "Unknown weights file type (expected .keras, .weights.h5, "
                 f".h5, .safetensors or .pth). Received: weights={path!r}"
             )
-    source = f"Weights file {path!r}"
+    if source is not None and format not in ("safetensors", "pth"):
+        raise ValueError(
+            "`source` names the reference of a PyTorch checkpoint "
+            f"(.safetensors, .pth); {path!r} is a {format} file. Received: "
+            f"source={source!r}"
+        )
+    described = f"Weights file {path!r}"
     if format == "keras":
         named = readers.read_keras_archive(path)
     elif format == "keras_weights":
@@ -177,23 +198,66 @@ def load_file(model, path, *, format=None):
         }
     elif format in ("safetensors", "pth"):
         state = readers.read_state_dict(path)
-        named = readers.convert_torch_efficientnet(state, model.arch)
-        if not _has_classifier(model):
-            named.pop("predictions", None)
-        # PyTorch checkpoints expect ImageNet-normalised input, which is the
-        # model's own in-model normalization; keep it.
-        for layer in model.layers:
-            if layer.name == "stem_normalization":
-                named["stem_normalization"] = layer.get_weights()
+        if source is None:
+            source = converters.source_from_layout(state, model)
+        if source is None:
+            raise ValueError(_unknown_source_message(state, path, model))
+        source = converters.get_source(source)
+        named = converters.convert_state_dict(state, model, source, path=path)
+        if _has_layer(model, "stem_normalization"):
+            # The reference normalises its input with these statistics;
+            # the model does it in its own Normalization layer.
+            named["stem_normalization"] = _normalization(
+                model, source.mean, source.std
+            )
     else:
         raise ValueError(f"Unknown weights format. Received: format={format!r}")
     if not _has_classifier(model):
         named = {k: v for k, v in named.items() if k not in _CLASSIFIER_LAYERS}
-    assign_named_weights(model, named, source=source)
+    assign_named_weights(model, named, source=described)
     return model
 
 
-def load(model, weights, *, variant=None, cache_dir=None):
+def _has_layer(model, name):
+    return any(layer.name == name for layer in model.layers)
+
+
+def _normalization(model, mean, std):
+    layer = model.get_layer("stem_normalization")
+    mean_now, variance_now = layer.get_weights()[:2]
+    channels = mean_now.shape[-1]
+    if channels != len(mean):
+        return layer.get_weights()
+    weights = layer.get_weights()
+    weights[0] = np.asarray(mean, mean_now.dtype).reshape(mean_now.shape)
+    weights[1] = np.square(np.asarray(std, variance_now.dtype)).reshape(
+        variance_now.shape
+    )
+    return weights
+
+
+def _unknown_source_message(state, path, model):
+    from tfeff.weights.converters import is_timm_layout
+    from tfeff.weights.converters import list_sources
+
+    if is_timm_layout(state):
+        return (
+            f"Weights file {path!r} is a timm checkpoint, and timm's names "
+            "are the same for its TensorFlow ports (tf_*) and its PyTorch-"
+            "trained models, which compute differently. Say which it is: "
+            "source='timm:<model>' (e.g. 'timm:tf_efficientnet_b0' or "
+            "'timm:efficientnet_b0'); known: "
+            f"{list_sources('timm:*')}."
+        )
+    return (
+        f"Weights file {path!r} is a PyTorch checkpoint of unknown layout "
+        f"(first tensors: {list(state)[:5]}) for model {model.name!r}. "
+        "Pass source='<library>:<model>', one of "
+        f"{list_sources()}."
+    )
+
+
+def load(model, weights, *, variant=None, source=None, cache_dir=None):
     """Loads `weights` into a tfeff model.
 
     Args:
@@ -202,6 +266,8 @@ def load(model, weights, *, variant=None, cache_dir=None):
             or a path to a weights file (see `load_file`).
         variant: str. The registered variant the model was built from; needed
             for `"imagenet"`.
+        source: str or None. The reference that wrote a PyTorch checkpoint
+            file (see `load_file`).
         cache_dir: str or None. Where downloads are kept (default `~/.keras`).
 
     Example:
@@ -229,4 +295,4 @@ def load(model, weights, *, variant=None, cache_dir=None):
         if entry is None:
             raise no_imagenet_weights_error(variant)
         return load_pretrained(model, entry, cache_dir=cache_dir)
-    return load_file(model, weights)
+    return load_file(model, weights, source=source)

@@ -1,0 +1,114 @@
+"""Weights moved from the reference implementations give their outputs.
+
+For each family, its default and smallest variant: the reference network
+(timm, torchvision, efficientnet-pytorch, installed from the package index
+with the `reference` extra) is built with seeded random weights and random
+batch-norm statistics in a separate process (`reference_side.py`, which
+says how), its state dict converted by `tfeff.weights`, and tfeff's logits
+compared with the reference's on two noise images and a photograph:
+max |difference| <= 1e-4 on logits of about +-2, and the same top-1.
+
+Skipped when the reference packages are not installed
+(`pip install -e ".[reference]"`; CI installs them).
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tfeff
+
+# (tfeff variant, checkpoint source): default and smallest per family.
+CASES = [
+    ("efficientnet_b0", "timm:tf_efficientnet_b0"),
+    ("efficientnet_b0", "timm:efficientnet_b0"),
+    ("efficientnet_b0", "efficientnet_pytorch:efficientnet-b0"),
+    ("efficientnet_lite0", "timm:tf_efficientnet_lite0"),
+    ("efficientnet_lite0", "timm:efficientnet_lite0"),
+    ("mixnet_s", "timm:tf_mixnet_s"),
+    ("mixnet_s", "timm:mixnet_s"),
+    ("mixnet_m", "timm:tf_mixnet_m"),
+    ("ghostnet_050", "timm:ghostnet_050"),
+    ("ghostnet_100", "timm:ghostnet_100"),
+    ("mobilenetv2_035", "timm:mobilenetv2_035"),
+    ("mobilenetv2_100", "timm:mobilenetv2_100"),
+    ("shufflenetv2_050", "torchvision:shufflenet_v2_x0_5"),
+    ("shufflenetv2_100", "torchvision:shufflenet_v2_x1_0"),
+]
+HAVE_REFERENCES = all(
+    importlib.util.find_spec(name)
+    for name in ("torch", "timm", "torchvision", "efficientnet_pytorch")
+)
+pytestmark = pytest.mark.skipif(
+    not HAVE_REFERENCES,
+    reason="needs the reference extra (torch, timm, torchvision, "
+    "efficientnet-pytorch)",
+)
+
+
+@pytest.fixture(scope="module")
+def references(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("references")
+    script = os.path.join(os.path.dirname(__file__), "reference_side.py")
+    subprocess.run(
+        [sys.executable, script, str(folder)] + [s for _, s in CASES],
+        check=True,
+        capture_output=True,
+    )
+    return folder
+
+
+@pytest.mark.parametrize("variant, source", CASES)
+def test_transferred_weights_give_the_reference_logits(
+    references, variant, source
+):
+    stem = os.path.join(references, source.replace(":", "_"))
+    expected = np.load(stem + ".npz")
+    model = tfeff.create_model(
+        variant,
+        weights=stem + ".safetensors",
+        source=source,
+        classifier_activation=None,
+    )
+    logits = model.predict(expected["pixels"], verbose=0)
+    assert np.abs(expected["logits"]).max() < 10  # Logits of about +-2.
+    np.testing.assert_allclose(logits, expected["logits"], rtol=0, atol=1e-4)
+    np.testing.assert_array_equal(
+        logits.argmax(-1), expected["logits"].argmax(-1)
+    )
+
+
+def test_a_checkpoint_of_the_other_numerics_is_refused(references):
+    # timm's PyTorch-trained mixnet_s into a model built with TensorFlow's
+    # numerics (the variant's default, as tf_mixnet_s was trained).
+    path = os.path.join(references, "timm_mixnet_s.safetensors")
+    model = tfeff.create_model("mixnet_s")
+    with pytest.raises(ValueError, match="numerics") as error:
+        tfeff.weights.load(model, path, source="timm:mixnet_s")
+    assert path in str(error.value)
+
+
+def test_a_timm_checkpoint_without_its_source_is_refused(references):
+    path = os.path.join(references, "timm_tf_mixnet_s.safetensors")
+    with pytest.raises(ValueError, match="source='timm:") as error:
+        tfeff.create_model("mixnet_s", weights=path)
+    assert path in str(error.value)
+
+
+def test_torchvision_and_efficientnet_pytorch_files_name_their_source(
+    references,
+):
+    for variant, name in (
+        ("shufflenetv2_050", "torchvision_shufflenet_v2_x0_5"),
+        ("efficientnet_b0", "efficientnet_pytorch_efficientnet-b0"),
+    ):
+        model = tfeff.create_model(variant, classifier_activation=None)
+        stem = os.path.join(references, name)
+        tfeff.weights.load(model, stem + ".safetensors")
+        expected = np.load(stem + ".npz")
+        logits = model.predict(expected["pixels"], verbose=0)
+        np.testing.assert_allclose(logits, expected["logits"], atol=1e-4)

@@ -1,0 +1,719 @@
+"""Converters: reference implementations' state dicts → tfeff layer weights.
+
+A checkpoint is never identified by guessing from its tensor names (timm's
+`tf_*` ports and its PyTorch-trained models share every name, yet compute
+differently). Its *source* says which reference wrote it: a catalog entry
+carries one, and a file loaded from a path names it
+(`source="timm:mixnet_s"`). The source fixes three things:
+
+- the layout (which tensor goes to which tfeff layer),
+- the numerics the weights were trained with (`NumericsSpec`), which the
+  model must compute with (`../shared/reference/checkpoints.md` §1-2),
+- the tfeff variant it is (so a checkpoint of another family or width is
+  refused before a tensor is read).
+
+Every converter maps the reference's blocks onto tfeff's in order, and a
+tfeff layer split into channel parts (MixConv groups, per-group batch
+norms, tiles of a large depthwise kernel) takes its slice of the
+reference's tensor (`_assign_parts`).
+"""
+
+import dataclasses
+import re
+
+import numpy as np
+
+from tfeff.spec.notation import TF_NUMERICS
+from tfeff.spec.notation import TORCH_NUMERICS
+from tfeff.spec.notation import GhostBottleneckSpec
+from tfeff.spec.notation import MaxPoolSpec
+from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.notation import ShuffleUnitSpec
+from tfeff.spec.notation import encode_arch
+from tfeff.spec.structure import expand_blocks
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+HALF = (0.5, 0.5, 0.5)
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckpointSource:
+    """Which reference implementation wrote a checkpoint, and what follows.
+
+    Attributes:
+        name: str. `"<library>:<model>"`, e.g. `"timm:tf_mixnet_s"`.
+        variant: str. The tfeff variant the checkpoint is.
+        layout: str. The state-dict layout (`"timm_efficientnet"`,
+            `"timm_ghostnet"`, `"torchvision_shufflenet"`,
+            `"efficientnet_pytorch"`).
+        numerics: NumericsSpec. What the weights were trained with.
+        mean, std: per-channel statistics of [0, 1] pixels the reference
+            normalises its input with.
+    """
+
+    name: str
+    variant: str
+    layout: str
+    numerics: object
+    mean: tuple = IMAGENET_MEAN
+    std: tuple = IMAGENET_STD
+
+
+_SOURCES = {}
+
+
+def _register(name, variant, layout, numerics, mean=IMAGENET_MEAN, std=None):
+    _SOURCES[name] = CheckpointSource(
+        name,
+        variant,
+        layout,
+        numerics,
+        mean,
+        IMAGENET_STD if std is None else std,
+    )
+
+
+# timm (timm/models/efficientnet.py, ghostnet.py; v1.0). `tf_*` are ports of
+# TensorFlow checkpoints and compute as TensorFlow does (timm emulates
+# "SAME"); the others were trained in PyTorch.
+for _size in range(8):
+    _register(
+        f"timm:tf_efficientnet_b{_size}",
+        f"efficientnet_b{_size}",
+        "timm_efficientnet",
+        TF_NUMERICS,
+    )
+for _size in range(4):
+    _register(
+        f"timm:efficientnet_b{_size}",
+        f"efficientnet_b{_size}",
+        "timm_efficientnet",
+        TORCH_NUMERICS,
+    )
+for _size in range(5):
+    _register(
+        f"timm:tf_efficientnet_lite{_size}",
+        f"efficientnet_lite{_size}",
+        "timm_efficientnet",
+        TF_NUMERICS,
+        HALF,
+        HALF,
+    )
+_register(
+    "timm:efficientnet_lite0",
+    "efficientnet_lite0",
+    "timm_efficientnet",
+    TORCH_NUMERICS,
+)
+for _size in ("s", "m", "l"):
+    _register(
+        f"timm:tf_mixnet_{_size}",
+        f"mixnet_{_size}",
+        "timm_efficientnet",
+        TF_NUMERICS,
+    )
+    _register(
+        f"timm:mixnet_{_size}",
+        f"mixnet_{_size}",
+        "timm_efficientnet",
+        TORCH_NUMERICS,
+    )
+for _width in ("050", "100", "130"):
+    _register(
+        f"timm:ghostnet_{_width}",
+        f"ghostnet_{_width}",
+        "timm_ghostnet",
+        TORCH_NUMERICS,
+    )
+for _width in ("035", "050", "075", "100", "140"):
+    _register(
+        f"timm:mobilenetv2_{_width}",
+        f"mobilenetv2_{_width}",
+        "timm_efficientnet",
+        TORCH_NUMERICS,
+    )
+# torchvision/models/shufflenetv2.py (v0.29).
+for _tv, _width in (
+    ("x0_5", "050"),
+    ("x1_0", "100"),
+    ("x1_5", "150"),
+    ("x2_0", "200"),
+):
+    _register(
+        f"torchvision:shufflenet_v2_{_tv}",
+        f"shufflenetv2_{_width}",
+        "torchvision_shufflenet",
+        TORCH_NUMERICS,
+    )
+# efficientnet-pytorch (lukemelas, v0.7.1): TF ports with static "SAME"
+# padding; efficientnet-lite-pytorch uses the same naming.
+for _size in range(8):
+    _register(
+        f"efficientnet_pytorch:efficientnet-b{_size}",
+        f"efficientnet_b{_size}",
+        "efficientnet_pytorch",
+        TF_NUMERICS,
+    )
+for _size in range(5):
+    _register(
+        f"efficientnet_pytorch:efficientnet-lite{_size}",
+        f"efficientnet_lite{_size}",
+        "efficientnet_pytorch",
+        TF_NUMERICS,
+        HALF,
+        HALF,
+    )
+
+
+def list_sources(pattern="*"):
+    """Names of the checkpoint sources tfeff converts, sorted.
+
+    Example:
+
+    >>> "timm:tf_mixnet_s" in tfeff.weights.list_sources()
+    True
+    """
+    import fnmatch
+
+    return sorted(n for n in _SOURCES if fnmatch.fnmatchcase(n, pattern))
+
+
+def get_source(source):
+    """The `CheckpointSource` called `source` (or `source` itself)."""
+    if isinstance(source, CheckpointSource):
+        return source
+    if not isinstance(source, str):
+        raise TypeError(
+            "`source` must be a str such as 'timm:mixnet_s'. Received: "
+            f"source={source!r}"
+        )
+    try:
+        return _SOURCES[source]
+    except KeyError:
+        raise ValueError(
+            f"Unknown checkpoint source {source!r}. Known sources: "
+            f"{list_sources()}"
+        ) from None
+
+
+def numerics_name(numerics):
+    """Words for a `NumericsSpec` in error messages."""
+    if numerics == TF_NUMERICS:
+        return "TensorFlow's ('SAME' padding, batch-norm epsilon 1e-3)"
+    if numerics == TORCH_NUMERICS:
+        return "PyTorch's (symmetric padding, batch-norm epsilon 1e-5)"
+    return repr(numerics)
+
+
+def check_source_matches(model, source, path):
+    """Refuses a checkpoint of another family, width or numerics.
+
+    Raises:
+        ValueError: naming the file, what it holds and what the model is.
+    """
+    from tfeff.models.registry import get_variant
+
+    expected = get_variant(source.variant).resolved_arch()
+    expected = dataclasses.replace(expected, numerics=source.numerics)
+    arch = model.arch
+    if (
+        arch.numerics != source.numerics
+        and dataclasses.replace(arch, numerics=source.numerics) == expected
+    ):
+        raise ValueError(
+            f"Weights file {path!r} holds {source.name}, trained with "
+            f"{numerics_name(source.numerics)} numerics; the model computes "
+            f"with {numerics_name(arch.numerics)}, so its outputs would "
+            "differ from the reference's. Build it with the checkpoint's "
+            f"numerics: tfeff.create_model({source.variant!r}, "
+            f"weights={path!r}, source={source.name!r})."
+        )
+    if arch != expected:
+        raise ValueError(
+            f"Weights file {path!r} holds {source.name} (tfeff variant "
+            f"{source.variant!r}, arch {encode_arch(expected)!r}), but the "
+            f"model's arch is {encode_arch(arch)!r}: another family, width "
+            "or depth."
+        )
+
+
+# --- tensors -------------------------------------------------------------------
+
+
+def _conv(w):
+    # (out, in/groups, kh, kw) → Keras Conv2D (kh, kw, in/groups, out).
+    return np.transpose(w, (2, 3, 1, 0))
+
+
+def _dw(w):
+    # (channels, 1, kh, kw) → Keras DepthwiseConv2D (kh, kw, channels, 1).
+    return np.transpose(w, (2, 3, 0, 1))
+
+
+class _State:
+    """A state dict that names its file in every missing-tensor error."""
+
+    def __init__(self, state, path, source):
+        self.state = state
+        self.path = path
+        self.source = source
+        self.used = set()
+
+    def has(self, key):
+        return key in self.state
+
+    def __getitem__(self, key):
+        try:
+            value = self.state[key]
+        except KeyError:
+            raise ValueError(
+                f"Weights file {self.path!r} has no tensor {key!r}, which a "
+                f"{self.source.name} checkpoint ({self.source.layout} "
+                "layout) has: it is not that checkpoint, or not that "
+                "architecture."
+            ) from None
+        self.used.add(key)
+        return np.asarray(value)
+
+    def bn(self, prefix):
+        return [
+            self[f"{prefix}.weight"],
+            self[f"{prefix}.bias"],
+            self[f"{prefix}.running_mean"],
+            self[f"{prefix}.running_var"],
+        ]
+
+    def check_all_used(self):
+        unused = sorted(
+            k
+            for k in self.state
+            if k not in self.used and not k.endswith("num_batches_tracked")
+        )
+        if unused:
+            raise ValueError(
+                f"Weights file {self.path!r} has {len(unused)} tensor(s) a "
+                f"{self.source.name} checkpoint of this architecture does not "
+                f"have, first: {unused[:5]}: another layout or architecture."
+            )
+
+
+_PART = re.compile(r"^(?:_g(\d+)(?:p(\d+))?)?(?:_t(\d+)_(\d+))?$")
+
+
+def _parts(layers, base, group=None):
+    """The layers that hold `base`'s channels, in channel order.
+
+    A layer is `base`, `base_g<k>` (group k), `base_g<k>p<j>` (part j of
+    group k) or any of those with `_t<row>_<col>` (a tile of its kernel).
+    Returns a list of channel parts, each a list of its layers (one, or
+    its tiles).
+    """
+    found = {}
+    for name, layer in layers.items():
+        if not name.startswith(base):
+            continue
+        match = _PART.match(name[len(base) :])
+        if not match:
+            continue
+        g, p, row, col = match.groups()
+        g = int(g) if g else 0
+        if group is not None and g != group:
+            continue
+        found.setdefault((g, int(p) if p else 0), []).append(layer)
+    return [found[key] for key in sorted(found)]
+
+
+def _assign_parts(named, layers, base, arrays, *, depthwise=False, group=None):
+    """Slices per-channel `arrays` (a kernel, or batch-norm vectors) over
+    the channel parts of `base` (see `_parts`)."""
+    parts = _parts(layers, base, group)
+    if not parts:
+        raise ValueError(f"The model has no layer {base!r}.")
+    start = 0
+    for part in parts:
+        first = part[0]
+        if depthwise:
+            width = int(first.kernel.shape[2])
+        else:
+            width = int(first.weights[0].shape[0])
+        stop = start + width
+        for layer in part:
+            if depthwise:
+                kernel = arrays[..., start:stop, :]
+                match = re.search(r"_t(\d+)_(\d+)$", layer.name)
+                if match:  # A tile: its rows (maybe dilated) and columns.
+                    rows, cols = layer.kernel.shape[:2]
+                    step = layer.dilation_rate[0]
+                    first_row, first_col = map(int, match.groups())
+                    kernel = kernel[
+                        first_row : first_row + (rows - 1) * step + 1 : step,
+                        first_col : first_col + cols,
+                    ]
+                named[layer.name] = [kernel]
+            else:
+                named[layer.name] = [a[start:stop] for a in arrays]
+        start = stop
+    total = arrays.shape[2] if depthwise else arrays[0].shape[0]
+    if start != total:
+        raise ValueError(
+            f"Layer {base!r} has {start} channels; the checkpoint has {total}."
+        )
+
+
+def _set_conv(named, layers, base, state, key, *, bias=False):
+    """A plain or grouped conv: `key.weight`, or `key.<g>.weight` per group."""
+    if state.has(f"{key}.weight"):
+        named[base] = [_conv(state[f"{key}.weight"])]
+        if bias:
+            named[base].append(state[f"{key}.bias"])
+        return
+    group = 0
+    while state.has(f"{key}.{group}.weight"):
+        named[f"{base}_g{group + 1}"] = [_conv(state[f"{key}.{group}.weight"])]
+        group += 1
+    if not group:
+        state[f"{key}.weight"]  # Raises, naming the file and the tensor.
+
+
+def _set_depthwise(named, layers, base, state, key):
+    """A depthwise conv, or a MixConv (`key.<g>.weight` per kernel group)."""
+    if state.has(f"{key}.weight"):
+        _assign_parts(
+            named, layers, base, _dw(state[f"{key}.weight"]), depthwise=True
+        )
+        return
+    group = 0
+    while state.has(f"{key}.{group}.weight"):
+        _assign_parts(
+            named,
+            layers,
+            base,
+            _dw(state[f"{key}.{group}.weight"]),
+            depthwise=True,
+            group=group + 1,
+        )
+        group += 1
+    if not group:
+        state[f"{key}.weight"]
+
+
+def _set_bn(named, layers, base, state, key):
+    _assign_parts(named, layers, base, state.bn(key))
+
+
+def _reference_blocks(state, prefix="blocks"):
+    """(stage, block) indices of `prefix.<i>.<j>.` keys, in order."""
+    pairs = set()
+    for key in state.state:
+        match = re.match(rf"{prefix}\.(\d+)\.(\d+)\.", key)
+        if match:
+            pairs.add((int(match.group(1)), int(match.group(2))))
+    return sorted(pairs)
+
+
+def _stage_instances(spec, kinds):
+    blocks = [inst for inst in expand_blocks(spec) if inst.stage > 0]
+    for inst in blocks:
+        if not isinstance(inst.spec, kinds):
+            raise ValueError(
+                f"Block {inst.name} is {type(inst.spec).__name__}, which this "
+                "checkpoint layout has no tensors for."
+            )
+    return blocks
+
+
+def _pair_blocks(state, instances, prefix="blocks"):
+    pairs = _reference_blocks(state, prefix)
+    if len(pairs) != len(instances):
+        raise ValueError(
+            f"Weights file {state.path!r} has {len(pairs)} blocks, the model "
+            f"{len(instances)}: not a {state.source.name} checkpoint of this "
+            "depth."
+        )
+    return zip(pairs, instances)
+
+
+def _classifier(named, state, key):
+    if state.has(f"{key}.weight"):
+        named["predictions"] = [
+            np.transpose(state[f"{key}.weight"]),
+            state[f"{key}.bias"],
+        ]
+
+
+# --- layouts ---------------------------------------------------------------------
+
+
+def _timm_efficientnet(state, spec, layers):
+    """timm's EfficientNet builder: EfficientNet, Lite, MixNet, MobileNetV2."""
+    named = {}
+    _set_conv(named, layers, "stem_conv", state, "conv_stem")
+    _set_bn(named, layers, "stem_bn", state, "bn1")
+    instances = _stage_instances(spec, MBConvSpec)
+    for (i, j), inst in _pair_blocks(state, instances):
+        n, p = inst.name, f"blocks.{i}.{j}"
+        if state.has(f"{p}.conv_pwl.weight") or state.has(
+            f"{p}.conv_pwl.0.weight"
+        ):  # InvertedResidual: conv_pw, bn1, conv_dw, bn2, se, conv_pwl, bn3.
+            _set_conv(named, layers, f"{n}_expand_conv", state, f"{p}.conv_pw")
+            _set_bn(named, layers, f"{n}_expand_bn", state, f"{p}.bn1")
+            dw_bn, project, project_bn = f"{p}.bn2", f"{p}.conv_pwl", f"{p}.bn3"
+        else:  # DepthwiseSeparable: conv_dw, bn1, se, conv_pw, bn2.
+            dw_bn, project, project_bn = f"{p}.bn1", f"{p}.conv_pw", f"{p}.bn2"
+        _set_depthwise(named, layers, f"{n}_dw_conv", state, f"{p}.conv_dw")
+        _set_bn(named, layers, f"{n}_dw_bn", state, dw_bn)
+        if inst.spec.se_ratio > 0:
+            for part in ("reduce", "expand"):
+                _set_conv(
+                    named,
+                    layers,
+                    f"{n}_se_{part}",
+                    state,
+                    f"{p}.se.conv_{part}",
+                    bias=True,
+                )
+        _set_conv(named, layers, f"{n}_project_conv", state, project)
+        _set_bn(named, layers, f"{n}_project_bn", state, project_bn)
+    if spec.head:
+        _set_conv(named, layers, "head_conv", state, "conv_head")
+        _set_bn(named, layers, "head_bn", state, "bn2")
+    _classifier(named, state, "classifier")
+    return named
+
+
+def _timm_ghostnet(state, spec, layers):
+    """timm ghostnet.py (v1): stem, 16 bottlenecks, a ConvBnAct to 960,
+    `conv_head` (a 1x1 conv with bias on the pooled map = tfeff's dense),
+    the classifier. The shortcut is created before ghost2's cheap op, so
+    modules are matched by name, never by order."""
+    named = {}
+    _set_conv(named, layers, "stem_conv", state, "conv_stem")
+    _set_bn(named, layers, "stem_bn", state, "bn1")
+    instances = _stage_instances(spec, GhostBottleneckSpec)
+    pairs = _reference_blocks(state)
+    last = pairs[-1] if pairs else None
+    if last is None or not state.has(f"blocks.{last[0]}.{last[1]}.conv.weight"):
+        state["blocks.9.0.conv.weight"]
+    for (i, j), inst in zip(pairs[:-1], instances):
+        n, p = inst.name, f"blocks.{i}.{j}"
+        for module in ("ghost1", "ghost2"):
+            _set_conv(
+                named,
+                layers,
+                f"{n}_{module}_primary_conv",
+                state,
+                f"{p}.{module}.primary_conv.0",
+            )
+            _set_bn(
+                named,
+                layers,
+                f"{n}_{module}_primary_bn",
+                state,
+                f"{p}.{module}.primary_conv.1",
+            )
+            _set_depthwise(
+                named,
+                layers,
+                f"{n}_{module}_cheap_conv",
+                state,
+                f"{p}.{module}.cheap_operation.0",
+            )
+            _set_bn(
+                named,
+                layers,
+                f"{n}_{module}_cheap_bn",
+                state,
+                f"{p}.{module}.cheap_operation.1",
+            )
+        if inst.spec.strides > 1:
+            _set_depthwise(named, layers, f"{n}_dw_conv", state, f"{p}.conv_dw")
+            _set_bn(named, layers, f"{n}_dw_bn", state, f"{p}.bn_dw")
+        if inst.spec.se_ratio > 0:
+            for part in ("reduce", "expand"):
+                _set_conv(
+                    named,
+                    layers,
+                    f"{n}_se_{part}",
+                    state,
+                    f"{p}.se.conv_{part}",
+                    bias=True,
+                )
+        if state.has(f"{p}.shortcut.0.weight"):
+            _set_depthwise(
+                named, layers, f"{n}_shortcut_dw_conv", state, f"{p}.shortcut.0"
+            )
+            _set_bn(
+                named, layers, f"{n}_shortcut_dw_bn", state, f"{p}.shortcut.1"
+            )
+            _set_conv(
+                named, layers, f"{n}_shortcut_conv", state, f"{p}.shortcut.2"
+            )
+            _set_bn(named, layers, f"{n}_shortcut_bn", state, f"{p}.shortcut.3")
+    if len(pairs) - 1 != len(instances):
+        raise ValueError(
+            f"Weights file {state.path!r} has {len(pairs) - 1} bottlenecks, "
+            f"the model {len(instances)}: not a {state.source.name} "
+            "checkpoint of this depth."
+        )
+    i, j = last
+    _set_conv(named, layers, "head_conv", state, f"blocks.{i}.{j}.conv")
+    _set_bn(named, layers, "head_bn", state, f"blocks.{i}.{j}.bn1")
+    named["top_dense"] = [
+        np.transpose(state["conv_head.weight"][:, :, 0, 0]),
+        state["conv_head.bias"],
+    ]
+    _classifier(named, state, "classifier")
+    return named
+
+
+def _torchvision_shufflenet(state, spec, layers):
+    """torchvision shufflenetv2.py: conv1, maxpool, stage2-4 of
+    InvertedResidual (branch1 = dw, bn, 1x1, bn, relu on strided units;
+    branch2 = 1x1, bn, relu, dw, bn, 1x1, bn, relu), conv5, fc."""
+    named = {}
+    _set_conv(named, layers, "stem_conv", state, "conv1.0")
+    _set_bn(named, layers, "stem_bn", state, "conv1.1")
+    instances = [
+        inst
+        for inst in _stage_instances(spec, (ShuffleUnitSpec, MaxPoolSpec))
+        if isinstance(inst.spec, ShuffleUnitSpec)
+    ]
+    stages = sorted({inst.stage for inst in instances})
+    for inst in instances:
+        stage = stages.index(inst.stage) + 2  # torchvision's stage2..4.
+        block = int(inst.name.rsplit("block", 1)[1]) - 1
+        n, p = inst.name, f"stage{stage}.{block}"
+        if inst.spec.strides > 1:
+            _set_depthwise(
+                named, layers, f"{n}_proj_dw_conv", state, f"{p}.branch1.0"
+            )
+            _set_bn(named, layers, f"{n}_proj_dw_bn", state, f"{p}.branch1.1")
+            _set_conv(named, layers, f"{n}_proj_conv", state, f"{p}.branch1.2")
+            _set_bn(named, layers, f"{n}_proj_bn", state, f"{p}.branch1.3")
+        _set_conv(named, layers, f"{n}_pw1_conv", state, f"{p}.branch2.0")
+        _set_bn(named, layers, f"{n}_pw1_bn", state, f"{p}.branch2.1")
+        _set_depthwise(named, layers, f"{n}_dw_conv", state, f"{p}.branch2.3")
+        _set_bn(named, layers, f"{n}_dw_bn", state, f"{p}.branch2.4")
+        _set_conv(named, layers, f"{n}_pw2_conv", state, f"{p}.branch2.5")
+        _set_bn(named, layers, f"{n}_pw2_bn", state, f"{p}.branch2.6")
+    _set_conv(named, layers, "head_conv", state, "conv5.0")
+    _set_bn(named, layers, "head_bn", state, "conv5.1")
+    _classifier(named, state, "fc")
+    return named
+
+
+def _efficientnet_pytorch(state, spec, layers):
+    """lukemelas/EfficientNet-PyTorch: `_conv_stem`, `_blocks.<k>.*`."""
+    named = {}
+    _set_conv(named, layers, "stem_conv", state, "_conv_stem")
+    _set_bn(named, layers, "stem_bn", state, "_bn0")
+    instances = _stage_instances(spec, MBConvSpec)
+    count = len(
+        {k.split(".")[1] for k in state.state if k.startswith("_blocks.")}
+    )
+    if count != len(instances):
+        raise ValueError(
+            f"Weights file {state.path!r} has {count} blocks, the model "
+            f"{len(instances)}: not a {state.source.name} checkpoint of this "
+            "depth."
+        )
+    for index, inst in enumerate(instances):
+        n, p = inst.name, f"_blocks.{index}"
+        if inst.spec.expand_ratio != 1:
+            _set_conv(
+                named, layers, f"{n}_expand_conv", state, f"{p}._expand_conv"
+            )
+            _set_bn(named, layers, f"{n}_expand_bn", state, f"{p}._bn0")
+        _set_depthwise(
+            named, layers, f"{n}_dw_conv", state, f"{p}._depthwise_conv"
+        )
+        _set_bn(named, layers, f"{n}_dw_bn", state, f"{p}._bn1")
+        if inst.spec.se_ratio > 0:
+            for part in ("reduce", "expand"):
+                _set_conv(
+                    named,
+                    layers,
+                    f"{n}_se_{part}",
+                    state,
+                    f"{p}._se_{part}",
+                    bias=True,
+                )
+        _set_conv(
+            named, layers, f"{n}_project_conv", state, f"{p}._project_conv"
+        )
+        _set_bn(named, layers, f"{n}_project_bn", state, f"{p}._bn2")
+    if spec.head:
+        _set_conv(named, layers, "head_conv", state, "_conv_head")
+        _set_bn(named, layers, "head_bn", state, "_bn1")
+    _classifier(named, state, "_fc")
+    return named
+
+
+_LAYOUTS = {
+    "timm_efficientnet": _timm_efficientnet,
+    "timm_ghostnet": _timm_ghostnet,
+    "torchvision_shufflenet": _torchvision_shufflenet,
+    "efficientnet_pytorch": _efficientnet_pytorch,
+}
+# Tensor names that only one reference writes, in only one convention, so
+# the source can be read off the file without a guess (timm's names are
+# shared by its TF ports and PyTorch models, so they never qualify).
+_UNIQUE_LAYOUT_KEYS = {
+    "efficientnet_pytorch": "_conv_stem.weight",
+    "torchvision_shufflenet": "stage2.0.branch1.0.weight",
+}
+
+
+def source_from_layout(state, model):
+    """The source of a state dict whose tensor names say which reference
+    wrote it (efficientnet-pytorch, torchvision) and whose variant is the
+    model's architecture; None otherwise."""
+    from tfeff.models.registry import get_variant
+
+    for layout, key in _UNIQUE_LAYOUT_KEYS.items():
+        if key not in state:
+            continue
+        for source in _SOURCES.values():
+            if source.layout != layout:
+                continue
+            expected = dataclasses.replace(
+                get_variant(source.variant).resolved_arch(),
+                numerics=source.numerics,
+            )
+            if expected == model.arch:
+                return source
+    return None
+
+
+def is_timm_layout(state):
+    """Whether tensor names are timm's (shared by its TF ports and its
+    PyTorch-trained models, so they never say which one a file is)."""
+    return "conv_stem.weight" in state
+
+
+def convert_state_dict(state, model, source, *, path):
+    """A reference state dict as `{tfeff layer name: [arrays]}` for `model`.
+
+    Args:
+        state: dict of numpy arrays (a PyTorch state dict).
+        model: the tfeff model it is for (its arch, numerics and layers).
+        source: str or CheckpointSource.
+        path: str. The file, named in every error.
+
+    Raises:
+        ValueError: another family, width, depth or numerics than the
+            model, or a tensor the layout lacks or does not expect.
+    """
+    source = get_source(source)
+    check_source_matches(model, source, path)
+    layers = {layer.name: layer for layer in model.layers if layer.weights}
+    wrapped = _State(state, path, source)
+    named = _LAYOUTS[source.layout](wrapped, model.arch, layers)
+    if "predictions" not in layers:
+        named.pop("predictions", None)
+        for key in list(wrapped.state):
+            if key.split(".")[0] in ("classifier", "fc", "_fc"):
+                wrapped.used.add(key)
+    wrapped.check_all_used()
+    return named
