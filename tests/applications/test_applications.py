@@ -76,8 +76,13 @@ def test_imagenet_with_other_channels_is_an_error():
         )
 
 
-def test_imagenet_for_lite_says_how_to_load_a_path():
-    with pytest.raises(ValueError, match="efficientnet_lite0.*path"):
+def test_imagenet_where_none_is_published_says_how_to_load_a_path():
+    with pytest.raises(ValueError, match="espnetv2_100.*path"):
+        tfeff.applications.ESPNetV2(weights="imagenet")
+
+
+def test_imagenet_only_at_the_published_multipliers():
+    with pytest.raises(ValueError, match="published multipliers"):
         tfeff.applications.EfficientNetLite0(
             weights="imagenet", input_shape=(64, 64, 3), **SMALL
         )

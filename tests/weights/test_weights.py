@@ -1,6 +1,8 @@
 """Weight loading, offline: every file here is written by the test itself."""
 
+import dataclasses
 import hashlib
+import os
 import pathlib
 
 import h5py
@@ -165,13 +167,10 @@ def test_imagenet_folds_keras_std_fix(tmp_path, monkeypatch):
         file_hash=_sha256(path),
         format="keras_h5",
         stores_std_as_variance=True,
+        default=True,
     )
     monkeypatch.setitem(_CATALOG, "efficientnet_b0.keras_in1k", entry)
-    monkeypatch.setattr(
-        keras.src.utils.file_utils.config,
-        "keras_home",
-        lambda: str(tmp_path / "home"),
-    )
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
     ours = tfeff.applications.EfficientNetB0(
         weights="imagenet", classifier_activation=None
     )
@@ -187,7 +186,8 @@ def test_catalog_has_official_urls_and_hashes():
     assert (
         entry.file_hash == "902e53a9f72be733fc0bcb005b3ebbac"
     )  # keras WEIGHTS_HASHES["b0"]
-    assert len(tfeff.weights.list_weights()) == 16  # B0-B7, top and notop.
+    # keras.applications B0-B7 (top and notop), 16 timm files, 4 torchvision.
+    assert len(tfeff.weights.list_weights()) == 16 + 16 + 4
 
 
 def test_shape_mismatch_names_layer_and_shapes(keras_b0_file):
@@ -483,3 +483,91 @@ def test_bad_sources(tmp_path):
         tfeff.create_model("mixnet_s", source="timm:mixnet_s")
     with pytest.raises(TypeError, match="source"):
         tfeff.create_model("mixnet_s", weights=path, source=3)
+
+
+def _entry(tmp_path, payload, file_hash, name="model-abcdef.pth"):
+    path = tmp_path / name
+    path.write_bytes(payload)
+    return tfeff.weights.PretrainedWeights(
+        variant="test_efficientnet",
+        tag="test",
+        url=path.as_uri(),
+        file_hash=file_hash,
+        format="pth",
+        hash_source="test",
+    )
+
+
+def test_download_checks_a_hash_prefix_and_writes_atomically(tmp_path):
+    import hashlib
+
+    payload = b"weights" * 100
+    digest = hashlib.sha256(payload).hexdigest()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    entry = _entry(tmp_path, payload, digest[:10])
+    path = tfeff.weights.download(entry, cache_dir=str(cache))
+    assert open(path, "rb").read() == payload
+    assert sorted(os.listdir(cache / "models")) == ["model-abcdef.pth"]
+    bad = _entry(tmp_path, payload, "0" * 10)
+    (cache / "models" / "model-abcdef.pth").unlink()
+    with pytest.raises(ValueError, match="catalog expects 0000000000"):
+        tfeff.weights.download(bad, cache_dir=str(cache))
+    assert os.listdir(cache / "models") == []  # Nothing half-kept.
+
+
+def test_download_offline_is_one_line_naming_the_url(tmp_path):
+    entry = dataclasses.replace(
+        _entry(tmp_path, b"x", None),
+        url=(tmp_path / "missing.pth").as_uri(),
+        source="torchvision:shufflenet_v2_x0_5",
+    )
+    with pytest.raises(ValueError) as error:
+        tfeff.weights.download(entry, cache_dir=str(tmp_path))
+    message = str(error.value)
+    assert "\n" not in message and entry.url in message
+    assert "weights='/path/to/missing.pth'" in message
+    assert "source='torchvision:shufflenet_v2_x0_5'" in message
+    with pytest.raises(ValueError, match="cache_dir"):
+        tfeff.weights.download(entry, cache_dir=str(tmp_path / "nope"))
+
+
+def test_catalog_entries_say_where_their_hash_comes_from():
+    for key in tfeff.weights.list_weights():
+        entry = tfeff.weights.get_weights(key)
+        assert entry.hash_source, key
+        assert entry.url.startswith("https://"), key
+        if entry.format in ("safetensors", "pth"):
+            source = tfeff.weights.get_source(entry.source)
+            assert source.variant == entry.variant, key
+            assert tuple(entry.mean) == tuple(source.mean), key
+        assert entry.top1 is None or 50 < entry.top1 < 90, key
+    # torchvision's file names carry the sha256 prefix it checks.
+    entry = tfeff.weights.get_weights("shufflenetv2_100.tv_in1k")
+    assert entry.file_hash == "5666bf0f80"
+
+
+def test_pretrained_models_and_tags():
+    pretrained = tfeff.applications.list_models(pretrained=True)
+    for name in (
+        "efficientnet_b0",
+        "efficientnet_lite0",
+        "mixnet_s",
+        "ghostnet_100",
+        "shufflenetv2_050",
+    ):
+        assert name in pretrained
+    assert "espnetv2_100" not in pretrained
+    # PyTorch-trained tags build the model with PyTorch's numerics.
+    from tfeff.models.create import _checkpoint_numerics
+
+    assert _checkpoint_numerics("mixnet_s", "imagenet:ft_in1k", None) == (
+        tfeff.spec.TORCH_NUMERICS
+    )
+    assert _checkpoint_numerics("mixnet_s", "imagenet", None) == (
+        tfeff.spec.TF_NUMERICS
+    )
+    with pytest.raises(ValueError, match="tags: \\['ft_in1k', 'in1k'\\]"):
+        tfeff.create_model("mixnet_s", weights="imagenet:nope")
+    with pytest.raises(ValueError, match="its tags: \\['ra_in1k'\\]"):
+        tfeff.create_model("mobilenetv2_100", weights="imagenet")

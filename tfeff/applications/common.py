@@ -165,12 +165,29 @@ def make_selector_constructor(fn_name, title, argument, table, default, doc):
     return constructor
 
 
-def list_models():
+def list_models(pretrained=False):
     """Names of every published variant (the tiny `test_*` ones left out).
+
+    Args:
+        pretrained: bool. Only the variants whose `weights="imagenet"`
+            loads a published checkpoint (`tfeff.weights.list_weights`
+            lists every file, other tags included).
 
     Example:
 
     >>> "mixnet_s" in tfeff.applications.list_models()
     True
+    >>> "mixnet_s" in tfeff.applications.list_models(pretrained=True)
+    True
     """
-    return [v for v in list_variants() if not v.startswith("test_")]
+    if not isinstance(pretrained, bool):
+        raise TypeError(
+            f"`pretrained` must be a bool. Received: pretrained={pretrained!r}"
+        )
+    names = [v for v in list_variants() if not v.startswith("test_")]
+    if pretrained:
+        from tfeff.weights.catalog import pretrained_variants
+
+        with_weights = set(pretrained_variants())
+        names = [n for n in names if n in with_weights]
+    return names

@@ -38,8 +38,10 @@ def create_model(
         input_shape: tuple or None. Defaults to the variant's resolution
             with a top, `(None, None, 3)` without.
         input_tensor: optional Keras tensor to build on.
-        weights: None, `"imagenet"`, or a weights path (see
-            `tfeff.weights.load`).
+        weights: None, `"imagenet"` (the variant's default checkpoint),
+            `"imagenet:<tag>"` (another one, `tfeff.weights.list_weights`),
+            or a weights path (see `tfeff.weights.load`). A checkpoint
+            trained in PyTorch builds the model with PyTorch's numerics.
         classifier_activation: str or None.
         channel_multiplier, repeat_multiplier: float. Override the variant's
             width and depth multipliers.
@@ -88,7 +90,7 @@ def create_model(
             include_preprocessing,
         )
     spec = variant.resolved_arch(channel_multiplier, repeat_multiplier)
-    numerics = _checkpoint_numerics(name, weights, source)
+    numerics = _checkpoint_numerics(name, weights, source, include_top)
     if numerics is not None:
         spec = dataclasses.replace(spec, numerics=numerics)
     if input_shape is None and input_tensor is None:
@@ -132,14 +134,24 @@ def create_model(
     return model
 
 
-def _checkpoint_numerics(name, weights, source):
+def _checkpoint_numerics(name, weights, source, include_top=True):
     """The numerics a checkpoint needs (None: the variant's own)."""
-    if source is None:
-        return None
+    from tfeff.weights.catalog import find_weights
+    from tfeff.weights.catalog import parse_imagenet_tag
     from tfeff.weights.converters import get_source
 
+    is_imagenet, tag = parse_imagenet_tag(weights)
+    if source is None:
+        entry = (
+            find_weights(name, include_top=include_top, tag=tag)
+            if is_imagenet
+            else None
+        )
+        if entry is None or entry.source is None:
+            return None
+        return get_source(entry.source).numerics
     found = get_source(source)
-    if weights is None or weights == "imagenet":
+    if weights is None or is_imagenet:
         raise ValueError(
             "`source` names the reference that wrote a weights file; pass "
             f"the file as `weights`. Received: weights={weights!r}, "
@@ -165,12 +177,15 @@ def _check_pretrained_args(
     repeat_multiplier,
     include_preprocessing,
 ):
-    if weights == "imagenet":
+    from tfeff.weights.catalog import parse_imagenet_tag
+
+    is_imagenet, tag = parse_imagenet_tag(weights)
+    if is_imagenet:
         from tfeff.weights.catalog import find_weights
         from tfeff.weights.catalog import no_imagenet_weights_error
 
-        if find_weights(name, include_top=include_top) is None:
-            raise no_imagenet_weights_error(name)
+        if find_weights(name, include_top=include_top, tag=tag) is None:
+            raise no_imagenet_weights_error(name, tag)
         if include_top and num_classes != 1000:
             raise ValueError(
                 "With weights='imagenet' and include_top=True, the classifier "

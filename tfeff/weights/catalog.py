@@ -72,6 +72,12 @@ class PretrainedWeights:
             ImageNet std in the normalization layer's variance slot and add
             a `Rescaling(1/sqrt(std))` when they load them
             (tensorflow/tensorflow#49930); the loader folds that in.
+        source: str or None. For PyTorch checkpoints, the reference that
+            wrote the file (`tfeff.weights.list_sources()`); it fixes the
+            layout and the numerics the model is built with.
+        hash_source: str. Where `file_hash` was read, or why there is none.
+        default: bool. The entry `weights="imagenet"` loads (others by
+            `weights="imagenet:<tag>"`).
     """
 
     variant: str
@@ -93,6 +99,9 @@ class PretrainedWeights:
     arch: str = None
     license: str = "Apache-2.0"
     stores_std_as_variance: bool = False
+    source: str = None
+    hash_source: str = ""
+    default: bool = False
 
     @property
     def key(self):
@@ -133,21 +142,59 @@ def get_weights(key):
         ) from None
 
 
-def no_imagenet_weights_error(variant):
+def no_imagenet_weights_error(variant, tag=None):
     """The error for `weights="imagenet"` where none are published."""
+    tags = sorted(w.tag for w in _CATALOG.values() if w.variant == variant)
+    if tag is not None and tags:
+        return ValueError(
+            f"No ImageNet weights tagged {tag!r} for variant {variant!r}; "
+            f"its tags: {tags} (weights='imagenet:<tag>')."
+        )
+    known = sorted({w.variant for w in _CATALOG.values()})
     return ValueError(
-        f"No ImageNet weights are published for variant {variant!r} "
-        "(tfeff fetches the official keras.applications files for "
-        "efficientnet_b0..b7). Train it, or load a checkpoint from a path: "
-        "weights='/path/to/model.keras' (or .weights.h5, a keras .h5, a "
-        "PyTorch .safetensors/.pth)."
+        f"No ImageNet weights are published for variant {variant!r}"
+        + (f" under weights='imagenet' (its tags: {tags})" if tags else "")
+        + f". Variants with weights: {known}. Train it, or load a "
+        "checkpoint from a path: weights='/path/to/model.keras' (or "
+        ".weights.h5, a keras .h5, a PyTorch .safetensors/.pth with "
+        "source='<library>:<model>')."
     )
 
 
-def find_weights(variant, *, include_top):
-    """The ImageNet entry for `variant`, or None when there is none."""
-    tag = "keras_in1k" if include_top else "keras_in1k_notop"
-    return _CATALOG.get(f"{variant}.{tag}")
+def parse_imagenet_tag(weights):
+    """`"imagenet"` → None, `"imagenet:<tag>"` → tag; else not ImageNet."""
+    if not isinstance(weights, str):
+        return False, None
+    if weights == "imagenet":
+        return True, None
+    if weights.startswith("imagenet:"):
+        return True, weights[len("imagenet:") :]
+    return False, None
+
+
+def find_weights(variant, *, include_top, tag=None):
+    """The ImageNet entry for `variant` (its default, or `tag`), or None."""
+    if tag is not None:
+        entry = _CATALOG.get(f"{variant}.{tag}")
+        if entry is not None and entry.format == "keras_h5":
+            if entry.include_top != include_top:
+                suffix = "" if include_top else "_notop"
+                entry = _CATALOG.get(
+                    f"{variant}.{tag.replace('_notop', '')}{suffix}"
+                )
+        return entry
+    for entry in _CATALOG.values():
+        if entry.variant != variant or not entry.default:
+            continue
+        if entry.format == "keras_h5" and entry.include_top != include_top:
+            continue
+        return entry
+    return None
+
+
+def pretrained_variants():
+    """Variants with a default ImageNet entry (`weights="imagenet"`)."""
+    return sorted({w.variant for w in _CATALOG.values() if w.default})
 
 
 _RESOLUTIONS = {
@@ -177,5 +224,103 @@ for _size, (_top, _notop) in KERAS_EFFICIENTNET_MD5.items():
                 input_size=_RESOLUTIONS[_size],
                 recipe="tensorflow/tpu efficientnet (AutoAugment), via keras.applications",
                 stores_std_as_variance=True,
+                hash_source="md5 of keras/src/applications/efficientnet.py WEIGHTS_HASHES",
+                default=True,
             )
         )
+
+# timm checkpoints on the Hugging Face Hub (`timm/<model>.<tag>`,
+# model.safetensors). Evaluation transform: timm 1.0.31's pretrained_cfg;
+# top-1: timm results/results-imagenet.csv (@ 0173a139). The Hub lists each
+# file's sha256 on its page, which cannot be read from where this catalog
+# was written, so no hash is pinned (the download is not hash-checked).
+TIMM_HUB = "https://huggingface.co/timm/"
+TIMM_NO_HASH = (
+    "none pinned: the Hub's sha256 (on the file's page) was not readable "
+    "where this entry was written"
+)
+# (variant, tag, timm model.tag, input size, crop, interpolation, mean/std
+# [0.5 = Lite's], top-1, default for weights="imagenet").
+_TIMM = (
+    ("efficientnet_b0", "ra_in1k", "efficientnet_b0.ra_in1k", 224, 0.875, "bicubic", None, 77.694, False),
+    ("efficientnet_lite0", "in1k", "tf_efficientnet_lite0.in1k", 224, 0.875, "bicubic", 0.5, 74.830, True),
+    ("efficientnet_lite1", "in1k", "tf_efficientnet_lite1.in1k", 240, 0.882, "bicubic", 0.5, 76.644, True),
+    ("efficientnet_lite2", "in1k", "tf_efficientnet_lite2.in1k", 260, 0.890, "bicubic", 0.5, 77.464, True),
+    ("efficientnet_lite3", "in1k", "tf_efficientnet_lite3.in1k", 300, 0.904, "bilinear", 0.5, 79.808, True),
+    ("efficientnet_lite0", "ra_in1k", "efficientnet_lite0.ra_in1k", 224, 0.875, "bicubic", None, 75.480, False),
+    ("mixnet_s", "in1k", "tf_mixnet_s.in1k", 224, 0.875, "bicubic", None, 75.652, True),
+    ("mixnet_m", "in1k", "tf_mixnet_m.in1k", 224, 0.875, "bicubic", None, 76.954, True),
+    ("mixnet_l", "in1k", "tf_mixnet_l.in1k", 224, 0.875, "bicubic", None, 78.776, True),
+    ("mixnet_s", "ft_in1k", "mixnet_s.ft_in1k", 224, 0.875, "bicubic", None, 75.994, False),
+    ("mixnet_m", "ft_in1k", "mixnet_m.ft_in1k", 224, 0.875, "bicubic", None, 77.258, False),
+    ("mixnet_l", "ft_in1k", "mixnet_l.ft_in1k", 224, 0.875, "bicubic", None, 78.966, False),
+    ("ghostnet_100", "in1k", "ghostnet_100.in1k", 224, 0.875, "bicubic", None, 73.982, True),
+    ("mobilenetv2_050", "lamb_in1k", "mobilenetv2_050.lamb_in1k", 224, 0.875, "bicubic", None, 65.950, False),
+    ("mobilenetv2_100", "ra_in1k", "mobilenetv2_100.ra_in1k", 224, 0.875, "bicubic", None, 72.976, False),
+    ("mobilenetv2_140", "ra_in1k", "mobilenetv2_140.ra_in1k", 224, 0.875, "bicubic", None, 76.520, False),
+)  # fmt: skip
+for (
+    _variant,
+    _tag,
+    _timm,
+    _size,
+    _crop,
+    _interp,
+    _half,
+    _top1,
+    _default,
+) in _TIMM:
+    _stats = (
+        ((0.5,) * 3, (0.5,) * 3)
+        if _half
+        else ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+    )
+    register_weights(
+        PretrainedWeights(
+            variant=_variant,
+            tag=_tag,
+            url=f"{TIMM_HUB}{_timm}/resolve/main/model.safetensors",
+            file_hash=None,
+            format="safetensors",
+            input_size=_size,
+            crop_fraction=_crop,
+            interpolation=_interp,
+            mean=_stats[0],
+            std=_stats[1],
+            top1=_top1,
+            recipe=f"timm {_timm}",
+            source="timm:" + _timm.split(".")[0],
+            hash_source=TIMM_NO_HASH,
+            default=_default,
+        )
+    )
+
+# torchvision's ShuffleNetV2 (torchvision/models/shufflenetv2.py v0.29,
+# IMAGENET1K_V1): the file name ends in the first hex digits of its sha256,
+# which torchvision checks; so do we. Top-1: the weights' meta (acc@1);
+# transform: resize 256 (232 for 1.5x/2.0x) bilinear, crop 224.
+TORCHVISION = "https://download.pytorch.org/models/"
+_TORCHVISION = (
+    ("shufflenetv2_050", "x0_5", "shufflenetv2_x0.5-f707e7126e.pth", 60.552, 224 / 256),
+    ("shufflenetv2_100", "x1_0", "shufflenetv2_x1-5666bf0f80.pth", 69.362, 224 / 256),
+    ("shufflenetv2_150", "x1_5", "shufflenetv2_x1_5-3c479a10.pth", 72.996, 224 / 232),
+    ("shufflenetv2_200", "x2_0", "shufflenetv2_x2_0-8be3c8ee.pth", 76.23, 224 / 232),
+)  # fmt: skip
+for _variant, _width, _file, _top1, _crop in _TORCHVISION:
+    register_weights(
+        PretrainedWeights(
+            variant=_variant,
+            tag="tv_in1k",
+            url=TORCHVISION + _file,
+            file_hash=_file.rsplit("-", 1)[1].split(".")[0],
+            format="pth",
+            crop_fraction=_crop,
+            interpolation="bilinear",
+            top1=_top1,
+            recipe="torchvision references/classification (IMAGENET1K_V1)",
+            license="BSD-3-Clause",
+            source=f"torchvision:shufflenet_v2_{_width}",
+            hash_source="sha256 prefix in the file name (torchvision's check)",
+            default=True,
+        )
+    )

@@ -1,8 +1,10 @@
 """`load(model, weights)`: pretrained weights into a tfeff model."""
 
+import hashlib
 import os
+import shutil
+import urllib.request
 
-import keras
 import numpy as np
 
 from tfeff.spec.notation import encode_arch
@@ -11,6 +13,7 @@ from tfeff.weights import readers
 from tfeff.weights.catalog import PretrainedWeights
 from tfeff.weights.catalog import find_weights
 from tfeff.weights.catalog import no_imagenet_weights_error
+from tfeff.weights.catalog import parse_imagenet_tag
 
 # Layers a file may hold that a headless model lacks.
 _CLASSIFIER_LAYERS = ("predictions",)
@@ -88,13 +91,19 @@ def download(entry, *, cache_dir=None):
     """Fetches a catalogued weights file once (hash-checked); its local path.
 
     Args:
-        entry: PretrainedWeights, or a variant name (its ImageNet entry with
-            the classifier, e.g. `"efficientnet_b0"`).
-        cache_dir: str or None. Defaults to `~/.keras`; the file goes to its
+        entry: PretrainedWeights, or a variant name (its default ImageNet
+            entry with the classifier, e.g. `"efficientnet_b0"`).
+        cache_dir: str or None. Defaults to `$KERAS_HOME` or `~/.keras`
+            (Keras' cache); the file goes to its
             `models/` folder and is not fetched again while its hash matches.
 
     Returns:
         str. The path of the file, for `weights=path`.
+
+    Raises:
+        ValueError: the download failed (one line naming the URL and how to
+            load the file from a path instead), or the file's hash differs
+            from the catalog's (naming the file and both hashes).
     """
     if isinstance(entry, str):
         variant = entry
@@ -106,14 +115,61 @@ def download(entry, *, cache_dir=None):
             "`entry` must be PretrainedWeights or a variant name. "
             f"Received: entry={entry!r}"
         )
-    return keras.utils.get_file(
-        fname=entry.file_name,
-        origin=entry.url,
-        file_hash=entry.file_hash,
-        hash_algorithm=entry.hash_algorithm,
-        cache_subdir="models",
-        cache_dir=cache_dir,
-    )
+    if cache_dir is None:  # Keras' own cache: $KERAS_HOME or ~/.keras.
+        cache_dir = os.environ.get("KERAS_HOME") or os.path.join(
+            os.path.expanduser("~"), ".keras"
+        )
+    elif not os.path.isdir(cache_dir):
+        raise ValueError(
+            f"`cache_dir` is not a folder. Received: cache_dir={cache_dir!r}"
+        )
+    folder = os.path.join(cache_dir, "models")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, entry.file_name)
+    if os.path.isfile(path) and _hash_matches(path, entry):
+        return path
+    temporary = f"{path}.part{os.getpid()}"
+    try:
+        with urllib.request.urlopen(entry.url, timeout=60) as response:
+            with open(temporary, "wb") as file:
+                shutil.copyfileobj(response, file, 1 << 20)
+    except (OSError, ValueError) as error:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        reason = getattr(error, "reason", None) or error
+        raise ValueError(
+            f"Could not download {entry.url} ({reason}). Fetch it where "
+            f"there is a network and load it from its path: "
+            f"weights='/path/to/{entry.file_name}'"
+            + (f", source={entry.source!r}" if entry.source else "")
+            + f" (or put it at {path})."
+        ) from None
+    if not _hash_matches(temporary, entry):
+        found = _file_hash(temporary, entry.hash_algorithm)
+        os.remove(temporary)
+        raise ValueError(
+            f"The file downloaded from {entry.url} has {entry.hash_algorithm} "
+            f"{found}, but the catalog expects {entry.file_hash} "
+            f"({entry.hash_source}); nothing was kept."
+        )
+    os.replace(temporary, path)  # Never a half-written file under the name.
+    return path
+
+
+def _file_hash(path, algorithm):
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _hash_matches(path, entry):
+    """Full hash, or the prefix torchvision puts in its file names; a file
+    the catalog pins no hash for matches (said in `entry.hash_source`)."""
+    if not entry.file_hash:
+        return True
+    return _file_hash(path, entry.hash_algorithm).startswith(entry.file_hash)
 
 
 def load_pretrained(model, entry, *, cache_dir=None):
@@ -130,7 +186,7 @@ def load_pretrained(model, entry, *, cache_dir=None):
         )
     _check_arch(model, entry)
     path = download(entry, cache_dir=cache_dir)
-    load_file(model, path, format=entry.format)
+    load_file(model, path, format=entry.format, source=entry.source)
     if entry.stores_std_as_variance:
         _fold_keras_std(model)
     return model
@@ -286,13 +342,16 @@ def load(model, weights, *, variant=None, source=None, cache_dir=None):
             "`weights` must be None, 'imagenet', a path or PretrainedWeights. "
             f"Received: weights={weights!r}"
         )
-    if weights == "imagenet":
+    is_imagenet, tag = parse_imagenet_tag(weights)
+    if is_imagenet:
         entry = (
             None
             if variant is None
-            else find_weights(variant, include_top=_has_classifier(model))
+            else find_weights(
+                variant, include_top=_has_classifier(model), tag=tag
+            )
         )
         if entry is None:
-            raise no_imagenet_weights_error(variant)
+            raise no_imagenet_weights_error(variant, tag)
         return load_pretrained(model, entry, cache_dir=cache_dir)
     return load_file(model, weights, source=source)
