@@ -64,10 +64,38 @@ def photograph():
     return np.asarray(image.resize((224, 224), Image.BICUBIC), "float32")
 
 
+def eval_transforms(out_dir):
+    """The references' own evaluation transforms of scikit-image's chelsea
+    (300 x 451), as [0, 255] pixels: timm's (from each model's
+    pretrained_cfg) and torchvision's (from the weights' transforms)."""
+    import timm
+    import torchvision
+    from PIL import Image
+    from skimage import data
+
+    image = Image.fromarray(data.chelsea())
+    out = {}
+    for name in ("tf_efficientnet_lite3.in1k", "mixnet_s.ft_in1k"):
+        config = timm.data.resolve_data_config(
+            {}, pretrained_cfg=timm.models.get_pretrained_cfg(name).to_dict()
+        )
+        config.update(mean=(0.0,) * 3, std=(1 / 255.0,) * 3)
+        transform = timm.data.create_transform(**config)
+        out[name] = transform(image).numpy().transpose(1, 2, 0)
+    weights = torchvision.models.ShuffleNet_V2_X1_5_Weights.IMAGENET1K_V1
+    transform = weights.transforms()
+    transform.mean, transform.std = [0.0] * 3, [1 / 255.0] * 3
+    out["shufflenetv2_150.tv_in1k"] = (
+        transform(image).numpy().transpose(1, 2, 0)
+    )
+    np.savez(os.path.join(out_dir, "eval_transforms.npz"), **out)
+
+
 def main(out_dir, names):
     rng = np.random.default_rng(2)
     noise = rng.uniform(0, 255, (2, 224, 224, 3)).astype("float32")
     pixels = np.concatenate([noise, photograph()[None]], axis=0)
+    eval_transforms(out_dir)
     for name in names:
         torch.manual_seed(0)
         net, classifier, (mean, std) = build(name)

@@ -112,3 +112,22 @@ def test_torchvision_and_efficientnet_pytorch_files_name_their_source(
         expected = np.load(stem + ".npz")
         logits = model.predict(expected["pixels"], verbose=0)
         np.testing.assert_allclose(logits, expected["logits"], atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "key, timm_or_torchvision",
+    [
+        ("efficientnet_lite3.in1k", "tf_efficientnet_lite3.in1k"),
+        ("mixnet_s.ft_in1k", "mixnet_s.ft_in1k"),
+        ("shufflenetv2_150.tv_in1k", "shufflenetv2_150.tv_in1k"),
+    ],
+)
+def test_eval_transform_is_the_references(references, key, timm_or_torchvision):
+    from skimage import data
+
+    expected = np.load(os.path.join(references, "eval_transforms.npz"))
+    ours = tfeff.weights.eval_transform(key)(data.chelsea())
+    theirs = expected[timm_or_torchvision]
+    assert ours.shape == theirs.shape
+    # The same PIL resize and crop; float32 rounding of x / (1/255) only.
+    np.testing.assert_allclose(ours, theirs, atol=1e-3)

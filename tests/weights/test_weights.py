@@ -571,3 +571,20 @@ def test_pretrained_models_and_tags():
         tfeff.create_model("mixnet_s", weights="imagenet:nope")
     with pytest.raises(ValueError, match="its tags: \\['ra_in1k'\\]"):
         tfeff.create_model("mobilenetv2_100", weights="imagenet")
+
+
+def test_download_checks_git_blob_ids(tmp_path):
+    # EdgeNets' files are pinned by the blob ids of the publisher's git
+    # tree; `echo hello | git hash-object --stdin` names these bytes so.
+    entry = dataclasses.replace(
+        _entry(
+            tmp_path, b"hello\n", "ce013625030ba8dba906f756967f9e9ca394464a"
+        ),
+        hash_algorithm="git-blob-sha1",
+    )
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    assert (
+        open(tfeff.weights.download(entry, cache_dir=str(cache)), "rb").read()
+        == b"hello\n"
+    )

@@ -91,10 +91,20 @@ def explicit_padding(x, kernel, strides, dilation_rate=1):
     """
     numerics = current_numerics()
     kernels = kernel if isinstance(kernel, tuple) else (kernel, kernel)
-    if numerics.padding == "same" or strides == 1:
-        return None
-    pads = tuple(symmetric_padding(k, dilation_rate) for k in kernels)
     sizes = tuple(x.shape[1:3])
+    if strides == 1:
+        return None
+    if numerics.padding == "same":
+        if dilation_rate == 1 or None in sizes:
+            return None
+        # A strided, dilated "same" conv runs through space-to-batch in
+        # TensorFlow; explicit "SAME" padding and a "valid" conv compute
+        # the same values without it.
+        return tuple(
+            same_padding(size, k, strides, dilation_rate)
+            for size, k in zip(sizes, kernels)
+        )
+    pads = tuple(symmetric_padding(k, dilation_rate) for k in kernels)
     if None not in sizes and all(
         same_padding(size, k, strides, dilation_rate) == pad
         for size, k, pad in zip(sizes, kernels, pads)
@@ -622,9 +632,8 @@ def _depthwise(x, kernel, *, name, strides=1, dilation_rate=1):
     ):
         # One layer. Strided tiles need the map's size under "SAME", whose
         # padding depends on it, so an unknown size takes the slow kernel.
-        x, padding = padded(
-            x, explicit_padding(x, kernel, strides, dilation_rate), name
-        )
+        pads = explicit_padding(x, kernel, strides, dilation_rate)
+        x, padding = padded(x, pads, name)
         return _depthwise_layer(
             kernel, name, strides, dilation_rate, padding=padding
         )(x)

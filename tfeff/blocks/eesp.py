@@ -17,8 +17,10 @@ from tfeff.blocks.common import activation_layer
 from tfeff.blocks.common import average_pool
 from tfeff.blocks.common import batch_norm
 from tfeff.blocks.common import conv
-from tfeff.blocks.common import depthwise_conv
+from tfeff.blocks.common import current_numerics
 from tfeff.blocks.common import pooled_image
+from tfeff.blocks.common import same_padding
+from tfeff.blocks.common import symmetric_padding
 from tfeff.blocks.registry import register_block
 from tfeff.spec.structure import eesp_branch_filters
 from tfeff.spec.structure import eesp_dilations
@@ -36,12 +38,29 @@ def _eesp_core(
     outputs = []
     for index, dilation in enumerate(eesp_dilations(branches, receptive_field)):
         branch = f"{name}_branch{index + 1}"
-        # The reference's CDilated pads `dilation` on every side; a strided
-        # branch pads as the network's numerics say (`common.padded`).
-        y = depthwise_conv(
-            x, 3, strides=strides, dilation_rate=dilation,
+        # The reference's CDilated pads `dilation` on every side, which at
+        # stride 1 is "same" in both conventions; a strided branch pads as
+        # the network's numerics say. Explicit padding and a "valid" conv:
+        # TFLite runs a dilated "same" conv through space-to-batch.
+        sizes = tuple(x.shape[1:3])
+        if strides == 1 or current_numerics().padding == "symmetric":
+            pads = (symmetric_padding(3, dilation),) * 2
+        elif None not in sizes:
+            pads = tuple(same_padding(n, 3, strides, dilation) for n in sizes)
+        else:
+            pads = None  # "SAME" of a size known only when run.
+        y, padding = x, "same"
+        if pads is not None:
+            y = keras.layers.ZeroPadding2D(pads, name=f"{branch}_pad")(x)
+            padding = "valid"
+        y = keras.layers.DepthwiseConv2D(
+            3,
+            strides=strides,
+            dilation_rate=dilation,
+            padding=padding,
+            use_bias=False,
             name=f"{branch}_dw_conv",
-        )  # fmt: skip
+        )(y)
         if outputs:
             # Hierarchical feature fusion: each branch adds the previous sum,
             # which removes the gridding artefacts of dilated convs.

@@ -59,8 +59,9 @@ def variants_markdown(latency=None):
 
     lines = [
         "| variant | input | params | MACs (multiply-adds) | published params "
-        "| published MACs | published top-1 | TFLite fp32 ms | source |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| published MACs | published top-1 | TFLite fp32 ms | pretrained "
+        "| source |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in list_models():
         variant = get_variant(name)
@@ -70,9 +71,32 @@ def variants_markdown(latency=None):
             f"| {name} | {variant.resolution} | {report.params / 1e6:.3f}M "
             f"| {report.macs / 1e6:.1f}M | {_fmt(pub.params, 1e6, 2, 'M')} "
             f"| {_fmt(pub.macs, 1e6, 1, 'M')} | {_fmt(pub.top1, 1, 1)} "
-            f"| {_fmt(latency.get(name), 1, 2)} | {pub.source or '–'} |"
+            f"| {_fmt(latency.get(name), 1, 2)} | {pretrained_cell(name)} "
+            f"| {pub.source or '–'} |"
         )
     return "\n".join(lines)
+
+
+def pretrained_cell(name):
+    """What `weights="imagenet"` loads for `name` (its reference), and the
+    other tags (`weights="imagenet:<tag>"`), or "–"."""
+    from tfeff.weights.catalog import get_weights
+    from tfeff.weights.catalog import list_weights
+
+    entries = [get_weights(key) for key in list_weights(name)]
+    entries = [e for e in entries if not e.tag.endswith("_notop")]
+    if not entries:
+        return "–"
+    default = [e for e in entries if e.default]
+    others = [e.tag for e in entries if not e.default]
+    cell = (
+        f"imagenet ({default[0].source or 'keras.applications'})"
+        if default
+        else "–"
+    )
+    if others:
+        cell += f"; tags {', '.join(others)}"
+    return cell
 
 
 def replace_section(text, table):

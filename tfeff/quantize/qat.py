@@ -417,7 +417,11 @@ def quantize_aware(model, representative_data=None, *, steps=None, name=None):
             ]
             for out in keras.tree.flatten(outputs):
                 range_of[id(out)] = inherited[0] if inherited else None
-            pools = ("AveragePooling2D", "MaxPooling2D")
+            # Zero padding too: PyTorch numerics pad an image twice alike
+            # (the stem conv's and the reinforcement pool's); the converter
+            # merges the two PADs and, without a marked output, left the
+            # conv reading a dequantized copy in float.
+            pools = ("AveragePooling2D", "MaxPooling2D", "ZeroPadding2D")
             if _kind(source) in pools and inherited[0] is not None:
                 # TFLite's int8 pools keep their input's scale, and the
                 # converter cannot requantize after them on its own: a

@@ -12,9 +12,13 @@ from tfeff.weights.loader import download
 from tfeff.weights.loader import load
 from tfeff.weights.loader import load_file
 from tfeff.weights.loader import load_pretrained
+from tfeff.weights.transform import EvalTransform
+from tfeff.weights.transform import eval_transform
 
 __all__ = [
     "CheckpointSource",
+    "EvalTransform",
+    "eval_transform",
     "PretrainedWeights",
     "get_source",
     "list_sources",

@@ -324,3 +324,43 @@ for _variant, _width, _file, _top1, _crop in _TORCHVISION:
             default=True,
         )
     )
+
+# EdgeNets' ESPNetv2 ImageNet files (sacmehta/EdgeNets @ 2b232d3f,
+# model/classification/model_zoo/README.md): fetched at that commit, checked
+# against the git blob ids of that commit's tree (the publisher's own
+# record of the bytes; `hash_algorithm="git-blob-sha1"`). Top-1 from the
+# model zoo README; evaluation: resize to 256 (224 / 0.875), centre crop 224,
+# ImageNet mean/std (EdgeNets data_loader/classification/imagenet.py).
+EDGENETS = (
+    "https://raw.githubusercontent.com/sacmehta/EdgeNets/"
+    "2b232d3f7fb60658755dad1ebca0ffc895cc795e/model/classification/model_zoo/"
+)
+EDGENETS_LICENSE = (
+    "MIT (LICENSE added in bb1a414 and removed in 2b232d3, the same day; "
+    "no license file at the pinned commit)"
+)
+_EDGENETS = (
+    ("espnetv2_050", "0.5", "12249b9cf29a722a5efe0ee73002b67854b410cf", 57.68),
+    ("espnetv2_100", "1.0", "78c1bad0c94004d8328578e7cd5db8ab764bf8fd", 66.09),
+    ("espnetv2_125", "1.25", "96e4554599ea2099e84f14908036a640ab39598b", 67.95),
+    ("espnetv2_150", "1.5", "a33e1727856bc929cc00ef497df2befcc575f4d9", 69.17),
+    ("espnetv2_200", "2.0", "2ff6a4b97c21f24816826fd9917215b38351d337", 72.06),
+)
+for _variant, _scale, _blob, _top1 in _EDGENETS:
+    register_weights(
+        PretrainedWeights(
+            variant=_variant,
+            tag="edgenets_in1k",
+            url=f"{EDGENETS}espnetv2/espnetv2_s_{_scale}_imagenet_224x224.pth",
+            file_hash=_blob,
+            hash_algorithm="git-blob-sha1",
+            format="pth",
+            interpolation="bilinear",
+            top1=_top1,
+            recipe="EdgeNets main.py (SGD, cyclic learning rate)",
+            license=EDGENETS_LICENSE,
+            source=f"edgenets:{_variant}",
+            hash_source="git blob id in sacmehta/EdgeNets @ 2b232d3f",
+            default=True,
+        )
+    )

@@ -25,10 +25,12 @@ import numpy as np
 
 from tfeff.spec.notation import TF_NUMERICS
 from tfeff.spec.notation import TORCH_NUMERICS
+from tfeff.spec.notation import EESPSpec
 from tfeff.spec.notation import GhostBottleneckSpec
 from tfeff.spec.notation import MaxPoolSpec
 from tfeff.spec.notation import MBConvSpec
 from tfeff.spec.notation import ShuffleUnitSpec
+from tfeff.spec.notation import StridedEESPSpec
 from tfeff.spec.notation import encode_arch
 from tfeff.spec.structure import expand_blocks
 
@@ -166,6 +168,27 @@ for _size in range(5):
     )
 
 
+# EdgeNets (sacmehta/EdgeNets @ 2b232d3f) model/classification/espnetv2.py:
+# PyTorch, with its default AvgPool2d (padding counted).
+for _scale in ("050", "100", "125", "150", "200"):
+    _register(
+        f"edgenets:espnetv2_{_scale}",
+        f"espnetv2_{_scale}",
+        "edgenets_espnetv2",
+        TORCH_NUMERICS,
+    )
+
+
+# EdgeNets model/classification/dicenet.py (`CNNModel`, 224 x 224).
+for _scale in ("020", "050", "075", "100", "125", "150", "175", "200"):
+    _register(
+        f"edgenets:dicenet_{_scale}",
+        f"dicenet_{_scale}",
+        "edgenets_dicenet",
+        TORCH_NUMERICS,
+    )
+
+
 def list_sources(pattern="*"):
     """Names of the checkpoint sources tfeff converts, sorted.
 
@@ -283,6 +306,16 @@ class _State:
             self[f"{prefix}.running_mean"],
             self[f"{prefix}.running_var"],
         ]
+
+    def ignore(self, key):
+        """A tensor the reference registers but never computes with."""
+        self[key]
+        self.used.add(key)
+
+    def ignore_prefix(self, prefix):
+        for key in self.state:
+            if key.startswith(prefix):
+                self.used.add(key)
 
     def check_all_used(self):
         unused = sorted(
@@ -650,11 +683,263 @@ def _efficientnet_pytorch(state, spec, layers):
     return named
 
 
+def _set_prelu(named, layers, base, state, key):
+    # PyTorch's PReLU(C) → Keras PReLU(shared_axes=[1, 2]) alpha (1, 1, C).
+    named[base] = [state[f"{key}.weight"].reshape(1, 1, -1)]
+
+
+def _set_grouped_conv(named, layers, base, state, key):
+    """One PyTorch conv with `groups` → tfeff's `base_g<k>` convs (or
+    `base` when it has one group): group k takes its output channels."""
+    weight = state[f"{key}.weight"]
+    parts = [
+        layer
+        for name, layer in sorted(layers.items())
+        if re.fullmatch(rf"{re.escape(base)}(_g\d+)?", name)
+    ]
+    parts.sort(key=lambda layer: int(layer.name.rsplit("_g", 1)[1])
+               if layer.name != base else 0)  # fmt: skip
+    start = 0
+    for layer in parts:
+        out = int(layer.kernel.shape[-1])
+        named[layer.name] = [_conv(weight[start : start + out])]
+        start += out
+    if start != weight.shape[0]:
+        raise ValueError(
+            f"Weights file {state.path!r}: {key} makes {weight.shape[0]} "
+            f"channels, tfeff's {base} {start}."
+        )
+
+
+def _edgenets_eesp(named, layers, state, n, p, *, strided):
+    """EdgeNets nn_layers/eesp.py EESP at `p` onto tfeff's block `n`."""
+    _set_grouped_conv(
+        named, layers, f"{n}_reduce_conv", state, f"{p}.proj_1x1.conv"
+    )
+    _set_bn(named, layers, f"{n}_reduce_bn", state, f"{p}.proj_1x1.bn")
+    _set_prelu(named, layers, f"{n}_reduce_act", state, f"{p}.proj_1x1.act")
+    branch = 0
+    while state.has(f"{p}.spp_dw.{branch}.conv.weight"):
+        _set_depthwise(
+            named,
+            layers,
+            f"{n}_branch{branch + 1}_dw_conv",
+            state,
+            f"{p}.spp_dw.{branch}.conv",
+        )
+        branch += 1
+    _set_bn(named, layers, f"{n}_concat_bn", state, f"{p}.br_after_cat.bn")
+    _set_prelu(named, layers, f"{n}_concat_act", state, f"{p}.br_after_cat.act")
+    _set_grouped_conv(
+        named, layers, f"{n}_merge_conv", state, f"{p}.conv_1x1_exp.conv"
+    )
+    _set_bn(named, layers, f"{n}_merge_bn", state, f"{p}.conv_1x1_exp.bn")
+    if strided:
+        # A strided EESP (down_method="avg") returns before its module_act:
+        # EdgeNets registers weights its forward never reads.
+        state.ignore(f"{p}.module_act.weight")
+    else:
+        _set_prelu(named, layers, f"{n}_out_act", state, f"{p}.module_act")
+
+
+def _edgenets_espnetv2(state, spec, layers):
+    """EdgeNets model/classification/espnetv2.py `EESPNet`: level1 CBR;
+    level2_0, level3_0, level4_0, level5_0 DownSamplers (`eesp`, `avg`,
+    `inp_reinf`, `act`), level3/4/5 EESP lists, then level5's depthwise and
+    grouped CBRs (tfeff's two head tokens), classifier. level5_0 registers
+    an `inp_reinf` its forward never calls; it is left out."""
+    named = {}
+    _set_conv(named, layers, "stem_conv", state, "level1.conv")
+    _set_bn(named, layers, "stem_bn", state, "level1.bn")
+    _set_prelu(named, layers, "stem_act", state, "level1.act")
+    instances = _stage_instances(spec, (EESPSpec, StridedEESPSpec))
+    levels, level = [], 1
+    for inst in instances:
+        if isinstance(inst.spec, StridedEESPSpec):
+            level += 1
+            levels.append((inst, f"level{level}_0", 0))
+        else:
+            index = sum(
+                1 for _, p, _ in levels if p.startswith(f"level{level}.")
+            )
+            levels.append((inst, f"level{level}.{index}", 1))
+    for inst, p, plain in levels:
+        n = inst.name
+        if plain:
+            _edgenets_eesp(named, layers, state, n, p, strided=False)
+            continue
+        _edgenets_eesp(named, layers, state, n, f"{p}.eesp", strided=True)
+        if inst.spec.reinforce:
+            _set_conv(
+                named, layers, f"{n}_reinf_conv", state, f"{p}.inp_reinf.0.conv"
+            )
+            _set_bn(
+                named, layers, f"{n}_reinf_bn", state, f"{p}.inp_reinf.0.bn"
+            )
+            _set_prelu(
+                named, layers, f"{n}_reinf_act", state, f"{p}.inp_reinf.0.act"
+            )
+            _set_conv(
+                named,
+                layers,
+                f"{n}_reinf_project_conv",
+                state,
+                f"{p}.inp_reinf.1.conv",
+            )
+            _set_bn(
+                named,
+                layers,
+                f"{n}_reinf_project_bn",
+                state,
+                f"{p}.inp_reinf.1.bn",
+            )
+        else:
+            state.ignore_prefix(f"{p}.inp_reinf.")
+        _set_prelu(named, layers, f"{n}_out_act", state, f"{p}.act")
+    last = sum(1 for _, p, _ in levels if p.startswith(f"level{level}."))
+    for head, index in (("head", last), ("head2", last + 1)):
+        p = f"level{level}.{index}"
+        if head == "head":
+            _set_depthwise(named, layers, f"{head}_conv", state, f"{p}.conv")
+        else:
+            _set_grouped_conv(named, layers, f"{head}_conv", state, f"{p}.conv")
+        _set_bn(named, layers, f"{head}_bn", state, f"{p}.bn")
+        _set_prelu(named, layers, f"{head}_act", state, f"{p}.act")
+    _classifier(named, state, "classifier")
+    return named
+
+
+def _cbr(named, layers, state, n, key, *, depthwise=False, groups=False):
+    """EdgeNets cnn_utils.CBR (`cbr.0` conv, `cbr.1` BN, `cbr.2` PReLU)."""
+    if depthwise:
+        _set_depthwise(named, layers, f"{n}_conv", state, f"{key}.cbr.0")
+    elif groups:
+        _set_grouped_conv(named, layers, f"{n}_conv", state, f"{key}.cbr.0")
+    else:
+        _set_conv(named, layers, f"{n}_conv", state, f"{key}.cbr.0")
+    _set_bn(named, layers, f"{n}_bn", state, f"{key}.cbr.1")
+    _set_prelu(named, layers, f"{n}_act", state, f"{key}.cbr.2")
+
+
+def _edgenets_dice(named, layers, state, n, p):
+    """nn_layers/dice.py DICE onto tfeff's per-branch form (tfeff/blocks/
+    dice.py): BR(3C) splits into the channel, height and width branches'
+    batch norms and PReLUs, and the grouped 1x1 3C -> C after the
+    3-way shuffle (`weight_avg_layer`, weight [c, j]) is each branch j's
+    1x1 depthwise scale of channel c."""
+    _set_depthwise(
+        named, layers, f"{n}_channel_conv", state, f"{p}.conv_channel"
+    )
+    # conv_height convolves x.transpose(1, 2) (channels = rows), conv_width
+    # x.transpose(1, 3); tfeff's Permute layers put the same axes in place.
+    _set_depthwise(named, layers, f"{n}_height_conv", state, f"{p}.conv_height")
+    _set_depthwise(named, layers, f"{n}_width_conv", state, f"{p}.conv_width")
+    gamma, beta, mean, variance = state.bn(f"{p}.br_act.br.0")
+    slopes = state[f"{p}.br_act.br.1.weight"]
+    fuse = state[f"{p}.weight_avg_layer.cbr.0.weight"]  # (C, 3, 1, 1)
+    channels = fuse.shape[0]
+    if gamma.shape[0] != 3 * channels or fuse.shape[1] != 3:
+        raise ValueError(
+            f"Weights file {state.path!r}: {p} is not a DICE unit of "
+            f"{channels} channels."
+        )
+    for j, dim in enumerate(("channel", "height", "width")):
+        part = slice(j * channels, (j + 1) * channels)
+        named[f"{n}_{dim}_bn"] = [
+            gamma[part],
+            beta[part],
+            mean[part],
+            variance[part],
+        ]
+        named[f"{n}_{dim}_act"] = [slopes[part].reshape(1, 1, -1)]
+        named[f"{n}_{dim}_fuse"] = [fuse[:, j].reshape(1, 1, channels, 1)]
+    _set_bn(named, layers, f"{n}_fuse_bn", state, f"{p}.weight_avg_layer.cbr.1")
+    _set_prelu(
+        named, layers, f"{n}_fuse_act", state, f"{p}.weight_avg_layer.cbr.2"
+    )
+    named[f"{n}_gate_reduce"] = [
+        _conv(state[f"{p}.linear_comb_layer.1.weight"])
+    ]
+    named[f"{n}_gate_expand"] = [
+        _conv(state[f"{p}.linear_comb_layer.3.weight"])
+    ]
+    _cbr(named, layers, state, f"{n}_proj", f"{p}.proj_layer", depthwise=True)
+
+
+def _edgenets_dicenet(state, spec, layers):
+    """EdgeNets model/classification/dicenet.py `CNNModel`: level1 CBR,
+    level2 max pool, level3-5 = StridedDICE + ShuffleDICEBlocks, classifier
+    (a grouped 1x1 conv on the pooled map = tfeff's grouped dense, then a
+    1x1 conv with bias = the classifier)."""
+    from tfeff.spec.notation import ShuffleDICESpec
+    from tfeff.spec.notation import StridedDICESpec
+
+    named = {}
+    _cbr(named, layers, state, "stem", "level1")
+    instances = [
+        inst
+        for inst in _stage_instances(
+            spec, (StridedDICESpec, ShuffleDICESpec, MaxPoolSpec)
+        )
+        if not isinstance(inst.spec, MaxPoolSpec)
+    ]
+    level, index = 2, 0
+    for inst in instances:
+        n = inst.name
+        if isinstance(inst.spec, StridedDICESpec):
+            level, index = level + 1, 0
+            p = f"level{level}.0"
+            _cbr(
+                named,
+                layers,
+                state,
+                f"{n}_left_dw",
+                f"{p}.left_layer.0",
+                depthwise=True,
+            )
+            _cbr(named, layers, state, f"{n}_left", f"{p}.left_layer.1")
+            _edgenets_dice(
+                named, layers, state, f"{n}_dice", f"{p}.right_layer.1"
+            )
+            _cbr(named, layers, state, f"{n}_right", f"{p}.right_layer.2")
+        else:
+            index += 1
+            p = f"level{level}.{index}"
+            _cbr(named, layers, state, f"{n}_reduce", f"{p}.layer_right.0")
+            _edgenets_dice(
+                named, layers, state, f"{n}_dice", f"{p}.layer_right.1"
+            )
+    # The grouped 1x1 conv on pooled features is tfeff's grouped dense.
+    weight = state["classifier.0.weight"][:, :, 0, 0]  # (out, in / groups)
+    dense = sorted(
+        (name for name in layers if re.fullmatch(r"top_dense(_g\d+)?", name)),
+        key=lambda name: int(name.rsplit("_g", 1)[1]) if "_g" in name else 0,
+    )
+    start = 0
+    for name in dense:
+        out = int(layers[name].kernel.shape[-1])
+        named[name] = [np.transpose(weight[start : start + out])]
+        start += out
+    if start != weight.shape[0]:
+        raise ValueError(
+            f"Weights file {state.path!r}: classifier.0 makes "
+            f"{weight.shape[0]} channels, tfeff's top {start}."
+        )
+    if state.has("classifier.2.weight"):
+        named["predictions"] = [
+            np.transpose(state["classifier.2.weight"][:, :, 0, 0]),
+            state["classifier.2.bias"],
+        ]
+    return named
+
+
 _LAYOUTS = {
     "timm_efficientnet": _timm_efficientnet,
     "timm_ghostnet": _timm_ghostnet,
     "torchvision_shufflenet": _torchvision_shufflenet,
     "efficientnet_pytorch": _efficientnet_pytorch,
+    "edgenets_espnetv2": _edgenets_espnetv2,
+    "edgenets_dicenet": _edgenets_dicenet,
 }
 # Tensor names that only one reference writes, in only one convention, so
 # the source can be read off the file without a guess (timm's names are
@@ -708,12 +993,17 @@ def convert_state_dict(state, model, source, *, path):
     source = get_source(source)
     check_source_matches(model, source, path)
     layers = {layer.name: layer for layer in model.layers if layer.weights}
+    if state and all(k.startswith("module.") for k in state):
+        # Saved from a torch.nn.DataParallel wrapper (EdgeNets' trainer).
+        state = {k[len("module.") :]: v for k, v in state.items()}
     wrapped = _State(state, path, source)
     named = _LAYOUTS[source.layout](wrapped, model.arch, layers)
     if "predictions" not in layers:
         named.pop("predictions", None)
         for key in list(wrapped.state):
-            if key.split(".")[0] in ("classifier", "fc", "_fc"):
+            if key.split(".")[0] in ("fc", "_fc") or key.startswith(
+                ("classifier.weight", "classifier.bias", "classifier.2.")
+            ):
                 wrapped.used.add(key)
     wrapped.check_all_used()
     return named

@@ -157,7 +157,10 @@ def download(entry, *, cache_dir=None):
 
 
 def _file_hash(path, algorithm):
-    digest = hashlib.new(algorithm)
+    if algorithm == "git-blob-sha1":  # How git names a file's bytes.
+        digest = hashlib.sha1(f"blob {os.path.getsize(path)}\0".encode())
+    else:
+        digest = hashlib.new(algorithm)
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
