@@ -77,8 +77,8 @@ def test_imagenet_with_other_channels_is_an_error():
 
 
 def test_imagenet_where_none_is_published_says_how_to_load_a_path():
-    with pytest.raises(ValueError, match="espnetv2_100.*path"):
-        tfeff.applications.ESPNetV2(weights="imagenet")
+    with pytest.raises(ValueError, match="igcv3_d.*path"):
+        tfeff.applications.IGCV3(weights="imagenet")
 
 
 def test_imagenet_only_at_the_published_multipliers():

@@ -364,3 +364,76 @@ for _variant, _scale, _blob, _top1 in _EDGENETS:
             default=True,
         )
     )
+
+# EdgeNets' DiCENet ImageNet files (same commit and checks as ESPNetv2's);
+# top-1 from the model zoo README.
+_DICENET = (
+    ("dicenet_020", "0.2", "3aef33270050bbdd615202ef75b2f0e3572d99e0", 46.19),
+    ("dicenet_050", "0.5", "19ffdcf76edfecfacda2c660c65a92bf51ad8585", 54.04),
+    ("dicenet_075", "0.75", "ef733ea648be1aebd797151584bc35f78a7126a4", 62.80),
+    ("dicenet_100", "1.0", "74d7ddbd750cdaca9ce0715f7d3adf4ff2ec3512", 66.45),
+    ("dicenet_125", "1.25", "caf009640383cc223f4b6dab875dfa2b4dd6ead5", 67.77),
+    ("dicenet_150", "1.5", "5a069320668d8a044b9a730a06d270b8d6aee599", 69.51),
+    ("dicenet_175", "1.75", "ce62b251a5983ac427d8744fd556293f0f2a1aff", 70.26),
+    ("dicenet_200", "2.0", "15585f79434ccde52feecc4f7c3fefacfc8dba18", 70.99),
+)
+for _variant, _scale, _blob, _top1 in _DICENET:
+    register_weights(
+        PretrainedWeights(
+            variant=_variant,
+            tag="edgenets_in1k",
+            url=f"{EDGENETS}dicenet/dicenet_s_{_scale}_imagenet_224x224.pth",
+            file_hash=_blob,
+            hash_algorithm="git-blob-sha1",
+            format="pth",
+            interpolation="bilinear",
+            top1=_top1,
+            recipe="EdgeNets main.py (SGD, cyclic learning rate)",
+            license=EDGENETS_LICENSE,
+            source=f"edgenets:{_variant}",
+            hash_source="git blob id in sacmehta/EdgeNets @ 2b232d3f",
+            default=True,
+        )
+    )
+
+# keras.applications MobileNetV2 (keras/src/applications/mobilenet_v2.py):
+# BASE_WEIGHT_PATH + "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_
+# {alpha}_{rows}[_no_top].h5". Keras loads them without a hash, and none is
+# published; inputs are x / 127.5 - 1 (mean = std = 0.5 of [0, 1] pixels).
+# Top-1 and the evaluation crop: tensorflow/models research/slim/nets/
+# mobilenet/README.md (the checkpoints these files were converted from;
+# slim evaluates a 0.875 central crop, bilinear).
+KERAS_MOBILENETV2 = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
+    "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_"
+)
+_KERAS_MOBILENETV2 = (
+    ("mobilenetv2_035", 0.35, 60.3),
+    ("mobilenetv2_050", 0.5, 65.4),
+    ("mobilenetv2_075", 0.75, 69.8),
+    ("mobilenetv2_100", 1.0, 71.8),
+    ("mobilenetv2_130", 1.3, 74.4),
+    ("mobilenetv2_140", 1.4, 75.0),
+)
+for _variant, _alpha, _top1 in _KERAS_MOBILENETV2:
+    for _include_top, _suffix in ((True, ""), (False, "_no_top")):
+        register_weights(
+            PretrainedWeights(
+                variant=_variant,
+                tag="keras_in1k" + ("" if _include_top else "_notop"),
+                url=f"{KERAS_MOBILENETV2}{float(_alpha)}_224{_suffix}.h5",
+                file_hash=None,
+                format="keras_h5",
+                include_top=_include_top,
+                interpolation="bilinear",
+                mean=(0.5,) * 3,
+                std=(0.5,) * 3,
+                top1=_top1,
+                recipe="tensorflow/models slim mobilenet_v2, via keras.applications",
+                hash_source=(
+                    "none published: keras.applications loads these files "
+                    "without a hash (mobilenet_v2.py get_file)"
+                ),
+                default=True,
+            )
+        )

@@ -249,12 +249,18 @@ def load_file(model, path, *, format=None, source=None):
     elif format == "keras_weights":
         named = readers.read_keras3_weights(path, model)
     elif format == "keras_h5":
-        names = readers.keras_efficientnet_names(model.arch)
         raw = readers.read_legacy_h5(path)
+        names, family = readers.keras_application_names(model.arch, raw)
         named = {
             readers.map_keras_efficientnet_name(names, name): arrays
             for name, arrays in raw.items()
         }
+        if family == "mobilenetv2" and _has_layer(model, "stem_normalization"):
+            # keras.applications MobileNetV2 takes x / 127.5 - 1, i.e.
+            # [0, 1] pixels normalised by mean 0.5 and std 0.5.
+            named["stem_normalization"] = _normalization(
+                model, (0.5,) * 3, (0.5,) * 3
+            )
     elif format in ("safetensors", "pth"):
         state = readers.read_state_dict(path)
         if source is None:

@@ -45,6 +45,48 @@ def keras_efficientnet_names(spec):
     return names
 
 
+def keras_mobilenetv2_names(spec):
+    """Maps keras.applications MobileNetV2 layer names to tfeff's.
+
+    keras/src/applications/mobilenet_v2.py names the first block
+    `expanded_conv_*` and the others `block_<i>_*` (i counted over the whole
+    network), the stem `Conv1`/`bn_Conv1` and the head `Conv_1`/`Conv_1_bn`.
+    """
+    names = {
+        "Conv1": "stem_conv",
+        "bn_Conv1": "stem_bn",
+        "Conv_1": "head_conv",
+        "Conv_1_bn": "head_bn",
+        "predictions": "predictions",
+    }
+    blocks = [inst for inst in expand_blocks(spec) if inst.stage > 0]
+    for index, inst in enumerate(blocks):
+        prefix = "expanded_conv_" if index == 0 else f"block_{index}_"
+        for keras_part, part in (
+            ("expand", "expand_conv"),
+            ("expand_BN", "expand_bn"),
+            ("depthwise", "dw_conv"),
+            ("depthwise_BN", "dw_bn"),
+            ("project", "project_conv"),
+            ("project_BN", "project_bn"),
+        ):
+            names[prefix + keras_part] = f"{inst.name}_{part}"
+    return names
+
+
+def keras_application_names(spec, layers):
+    """The name map for a keras.applications file, by the layers it holds:
+    EfficientNet (`stem_conv`, `block1a_*`) or MobileNetV2 (`Conv1`,
+    `expanded_conv_*`); both are TensorFlow-trained, so the names say all.
+
+    Returns:
+        (names, family) with family `"efficientnet"` or `"mobilenetv2"`.
+    """
+    if "Conv1" in layers and "expanded_conv_depthwise" in layers:
+        return keras_mobilenetv2_names(spec), "mobilenetv2"
+    return keras_efficientnet_names(spec), "efficientnet"
+
+
 def map_keras_efficientnet_name(names, layer):
     """tfeff's name for a keras.applications layer (see `keras_efficientnet_names`).
 
