@@ -33,6 +33,9 @@ the keys tfeff adds are marked (new):
 | ``g`` (new) | ``groups`` | igcv3, fc | groups of the grouped 1x1 convs / dense |
 | ``img`` (new) | ``image=True`` | espstage | concatenate the pooled input image |
 | ``nobias`` (new) | ``use_bias=False`` | fc | dense layer without bias |
+| ``pad`` (new) | ``padding`` | numerics | ``padsame`` TensorFlow "SAME", ``padsym`` PyTorch's symmetric padding |
+| ``eps`` (new) | ``bn_epsilon`` | numerics | batch-norm epsilon (``eps1e-5``) |
+| ``countpad`` (new) | ``count_include_pad=True`` | numerics | average pools count padded zeros |
 
 Kinds: ``stem``/``head``/``convbnact`` (:class:`ConvBnActSpec`), ``mbconv``
 (:class:`MBConvSpec`, MixConv when ``k`` is a list), ``ghost``
