@@ -135,6 +135,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow  # 80 s; keeps the default run under 15 minutes.
 def test_chief_and_two_workers_share_one_search(tmp_path):
     pytest.importorskip("grpc")
     out = str(tmp_path / "run")

@@ -398,9 +398,15 @@ def max_pool(x, pool_size, strides, name):
         return keras.layers.MaxPooling2D(
             pool_size, strides=strides, padding="same", name=name
         )(x)
-    x = keras.layers.MaxPooling2D(
-        pool_size, strides=1, padding="same", name=name
-    )(x)
+    return _subsampled_pool(
+        keras.layers.MaxPooling2D, x, pool_size, strides, name
+    )
+
+
+def _subsampled_pool(pool_class, x, pool_size, strides, name):
+    """The stride-1 "same" pool (symmetric for odd windows), then every
+    `strides`-th position (a 1x1 max pool, `{name}_subsample`)."""
+    x = pool_class(pool_size, strides=1, padding="same", name=name)(x)
     return keras.layers.MaxPooling2D(
         1, strides=strides, name=f"{name}_subsample"
     )(x)
@@ -435,12 +441,9 @@ def average_pool(x, pool_size, strides, name):
         return keras.layers.AveragePooling2D(
             pool_size, strides=strides, padding="same", name=name
         )(x)
-    x = keras.layers.AveragePooling2D(
-        pool_size, strides=1, padding="same", name=name
-    )(x)
-    return keras.layers.MaxPooling2D(
-        1, strides=strides, name=f"{name}_subsample"
-    )(x)
+    return _subsampled_pool(
+        keras.layers.AveragePooling2D, x, pool_size, strides, name
+    )
 
 
 def _normalized(x, batch_norm_name, suffix=""):

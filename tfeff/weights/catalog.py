@@ -339,32 +339,13 @@ EDGENETS_LICENSE = (
     "MIT (LICENSE added in bb1a414 and removed in 2b232d3, the same day; "
     "no license file at the pinned commit)"
 )
-_EDGENETS = (
+_ESPNETV2 = (
     ("espnetv2_050", "0.5", "12249b9cf29a722a5efe0ee73002b67854b410cf", 57.68),
     ("espnetv2_100", "1.0", "78c1bad0c94004d8328578e7cd5db8ab764bf8fd", 66.09),
     ("espnetv2_125", "1.25", "96e4554599ea2099e84f14908036a640ab39598b", 67.95),
     ("espnetv2_150", "1.5", "a33e1727856bc929cc00ef497df2befcc575f4d9", 69.17),
     ("espnetv2_200", "2.0", "2ff6a4b97c21f24816826fd9917215b38351d337", 72.06),
 )
-for _variant, _scale, _blob, _top1 in _EDGENETS:
-    register_weights(
-        PretrainedWeights(
-            variant=_variant,
-            tag="edgenets_in1k",
-            url=f"{EDGENETS}espnetv2/espnetv2_s_{_scale}_imagenet_224x224.pth",
-            file_hash=_blob,
-            hash_algorithm="git-blob-sha1",
-            format="pth",
-            interpolation="bilinear",
-            top1=_top1,
-            recipe="EdgeNets main.py (SGD, cyclic learning rate)",
-            license=EDGENETS_LICENSE,
-            source=f"edgenets:{_variant}",
-            hash_source="git blob id in sacmehta/EdgeNets @ 2b232d3f",
-            default=True,
-        )
-    )
-
 # EdgeNets' DiCENet ImageNet files (same commit and checks as ESPNetv2's);
 # top-1 from the model zoo README.
 _DICENET = (
@@ -377,24 +358,25 @@ _DICENET = (
     ("dicenet_175", "1.75", "ce62b251a5983ac427d8744fd556293f0f2a1aff", 70.26),
     ("dicenet_200", "2.0", "15585f79434ccde52feecc4f7c3fefacfc8dba18", 70.99),
 )
-for _variant, _scale, _blob, _top1 in _DICENET:
-    register_weights(
-        PretrainedWeights(
-            variant=_variant,
-            tag="edgenets_in1k",
-            url=f"{EDGENETS}dicenet/dicenet_s_{_scale}_imagenet_224x224.pth",
-            file_hash=_blob,
-            hash_algorithm="git-blob-sha1",
-            format="pth",
-            interpolation="bilinear",
-            top1=_top1,
-            recipe="EdgeNets main.py (SGD, cyclic learning rate)",
-            license=EDGENETS_LICENSE,
-            source=f"edgenets:{_variant}",
-            hash_source="git blob id in sacmehta/EdgeNets @ 2b232d3f",
-            default=True,
+for _folder, _table in (("espnetv2", _ESPNETV2), ("dicenet", _DICENET)):
+    for _variant, _scale, _blob, _top1 in _table:
+        register_weights(
+            PretrainedWeights(
+                variant=_variant,
+                tag="edgenets_in1k",
+                url=f"{EDGENETS}{_folder}/{_folder}_s_{_scale}_imagenet_224x224.pth",
+                file_hash=_blob,
+                hash_algorithm="git-blob-sha1",
+                format="pth",
+                interpolation="bilinear",
+                top1=_top1,
+                recipe="EdgeNets main.py (SGD, cyclic learning rate)",
+                license=EDGENETS_LICENSE,
+                source=f"edgenets:{_variant}",
+                hash_source="git blob id in sacmehta/EdgeNets @ 2b232d3f",
+                default=True,
+            )
         )
-    )
 
 # keras.applications MobileNetV2 (keras/src/applications/mobilenet_v2.py):
 # BASE_WEIGHT_PATH + "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_

@@ -431,6 +431,15 @@ def _set_depthwise(named, layers, base, state, key):
         state[f"{key}.weight"]
 
 
+def _set_se(named, layers, n, state, key):
+    """Squeeze-excite's reduce and expand convs (with bias); `key` has a
+    `{}` where the reference writes `reduce` or `expand`."""
+    for part in ("reduce", "expand"):
+        _set_conv(
+            named, layers, f"{n}_se_{part}", state, key.format(part), bias=True
+        )
+
+
 def _set_bn(named, layers, base, state, key):
     _assign_parts(named, layers, base, state.bn(key))
 
@@ -497,15 +506,7 @@ def _timm_efficientnet(state, spec, layers):
         _set_depthwise(named, layers, f"{n}_dw_conv", state, f"{p}.conv_dw")
         _set_bn(named, layers, f"{n}_dw_bn", state, dw_bn)
         if inst.spec.se_ratio > 0:
-            for part in ("reduce", "expand"):
-                _set_conv(
-                    named,
-                    layers,
-                    f"{n}_se_{part}",
-                    state,
-                    f"{p}.se.conv_{part}",
-                    bias=True,
-                )
+            _set_se(named, layers, n, state, f"{p}.se.conv_{{}}")
         _set_conv(named, layers, f"{n}_project_conv", state, project)
         _set_bn(named, layers, f"{n}_project_bn", state, project_bn)
     if spec.head:
@@ -563,15 +564,7 @@ def _timm_ghostnet(state, spec, layers):
             _set_depthwise(named, layers, f"{n}_dw_conv", state, f"{p}.conv_dw")
             _set_bn(named, layers, f"{n}_dw_bn", state, f"{p}.bn_dw")
         if inst.spec.se_ratio > 0:
-            for part in ("reduce", "expand"):
-                _set_conv(
-                    named,
-                    layers,
-                    f"{n}_se_{part}",
-                    state,
-                    f"{p}.se.conv_{part}",
-                    bias=True,
-                )
+            _set_se(named, layers, n, state, f"{p}.se.conv_{{}}")
         if state.has(f"{p}.shortcut.0.weight"):
             _set_depthwise(
                 named, layers, f"{n}_shortcut_dw_conv", state, f"{p}.shortcut.0"
@@ -663,15 +656,7 @@ def _efficientnet_pytorch(state, spec, layers):
         )
         _set_bn(named, layers, f"{n}_dw_bn", state, f"{p}._bn1")
         if inst.spec.se_ratio > 0:
-            for part in ("reduce", "expand"):
-                _set_conv(
-                    named,
-                    layers,
-                    f"{n}_se_{part}",
-                    state,
-                    f"{p}._se_{part}",
-                    bias=True,
-                )
+            _set_se(named, layers, n, state, f"{p}._se_{{}}")
         _set_conv(
             named, layers, f"{n}_project_conv", state, f"{p}._project_conv"
         )
