@@ -48,7 +48,8 @@ class CheckpointSource:
         variant: str. The tfeff variant the checkpoint is.
         layout: str. The state-dict layout (`"timm_efficientnet"`,
             `"timm_ghostnet"`, `"torchvision_shufflenet"`,
-            `"efficientnet_pytorch"`).
+            `"efficientnet_pytorch"`, `"edgenets_espnetv2"`,
+            `"edgenets_dicenet"`).
         numerics: NumericsSpec. What the weights were trained with.
         mean, std: per-channel statistics of [0, 1] pixels the reference
             normalises its input with.
