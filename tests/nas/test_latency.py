@@ -55,3 +55,21 @@ def test_table_measures_once_caches_and_reports_its_error(tmp_path):
 def test_bad_mode_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="mode"):
         LatencyTable(64, 10, mode="int4", directory=str(tmp_path))
+
+
+def test_each_distinct_block_is_measured_once(tmp_path):
+    # Blocks 2 and 3 of a stage of three are the same block at the same
+    # size: one measurement serves both (issue 19 counted 206 repeats).
+    arch = "stem_k3_s2_c8 | mbconv_r3_k3_s1_e3_c8 | head_k1_c16"
+    table = LatencyTable(32, 10, mode="float32", directory=str(tmp_path))
+    measured = []
+
+    def measure(spec, instance, size, channels):
+        measured.append(None if instance is None else instance.name)
+        return 1.0
+
+    table._measure = measure
+    blocks = table.block_latencies(arch)
+    assert len(blocks) == 6  # stem, 3 blocks, head, classifier.
+    # stage1_block1 differs from blocks 2 and 3 only by name: one key.
+    assert len(measured) == len({key for key, _ in blocks}) < len(blocks)

@@ -209,7 +209,10 @@ class LatencyTable:
         """[(key, milliseconds)] for every block of `arch`, measuring
         the entries the table lacks."""
         spec, rows, channels = self._instances(arch)
-        missing = [row for row in rows if row[0] not in self.entries]
+        # Each distinct block once: repeated blocks of a stage share a key.
+        missing = list(
+            {row[0]: row for row in rows if row[0] not in self.entries}.values()
+        )
         for index, (key, instance, size) in enumerate(missing, start=1):
             start = time.perf_counter()
             self.entries[key] = self._measure(spec, instance, size, channels)
