@@ -81,7 +81,13 @@ def build_parser():
         "thread, --latency-mode), from a per-block table measured once and "
         "cached",
     )
-    add("--latency-mode", default="int8", choices=("int8", "float32"))
+    add(
+        "--latency-mode",
+        default="int8",
+        choices=("int8", "float32"),
+        help="which TFLite model --latency-budget is measured on: the fully "
+        "int8 one the search exports (default) or float32",
+    )
     add(
         "--resolution",
         type=int,
