@@ -17,6 +17,9 @@ the classifier so that logits are about +-2, and writes:
   `chelsea` photograph, 224 x 224 RGB in [0, 255]) and the reference's
   `logits` for them, the pixels normalised by the reference's own mean and
   std.
+
+Once per run it also writes `eval_transforms.npz`: timm's and torchvision's
+own evaluation transforms of the same photograph (see `eval_transforms`).
 """
 
 import os

@@ -7,6 +7,8 @@ batch-norm statistics in a separate process (`reference_side.py`, which
 says how), its state dict converted by `tfeff.weights`, and tfeff's logits
 compared with the reference's on two noise images and a photograph:
 max |difference| <= 1e-4 on logits of about +-2, and the same top-1.
+`tfeff.weights.eval_transform` is checked against timm's and torchvision's
+own evaluation transforms of that photograph.
 
 Skipped when the reference packages are not installed
 (`pip install -e ".[reference]"`; CI installs them).
