@@ -304,7 +304,7 @@ def test_every_family_exports_fully_int8(name, tmp_path):
     assert_fully_int8(path)
     # Op by op, not end to end: a full-depth network with random weights
     # amplifies a one-step rounding difference at its input into tens of
-    # steps at its output (ShuffleNetV2 0.5x: 22 of the softmax's steps with
+    # steps at its output (ShuffleNetV2 0.5x: 18 of the softmax's steps with
     # every op within one), so the end-to-end figure measures the random
     # network's sensitivity, not the kernels.
     assert_each_op_matches_its_simulation(path, qat, images)
