@@ -196,6 +196,8 @@ FAMILY_GOLDEN = {
     "shufflenetv2_100": (2_278_604, 144_907_992),
     "shufflenetv2_150": (3_503_624, 295_759_392),
     "shufflenetv2_200": (7_393_996, 583_253_464),
+    # EdgeNets' CNNModel(s=0.5): torchvision's + 2,944 PReLU slopes.
+    "shufflenetv2_prelu_050": (1_369_736, 40_476_448),
 }
 # Reference figures, each with its source (../shared/reference/
 # architectures.md unless said otherwise): name: (params, relative tolerance
@@ -240,6 +242,9 @@ FAMILY_REFERENCE = {
     "shufflenetv2_100": (2_278_604, 0.0, 145e6, "conv+FC", 0.004),
     "shufflenetv2_150": (3_503_624, 0.0, 296e6, "conv+FC", 0.002),
     "shufflenetv2_200": (7_393_996, 0.0, 583e6, "conv+FC", 0.001),
+    # §8.1: EdgeNets model zoo 40.48 MFLOPs; params of its CNNModel(s=0.5)
+    # (sum of parameters(), sacmehta/EdgeNets @ 2b232d3f).
+    "shufflenetv2_prelu_050": (1_369_736, 0.0, 40.48e6, "conv+FC", 0.001),
     # §7: EdgeNets model zoo MFLOPs (MACs incl. the conv classifier) and
     # [calc] params to 3 dp; both reproduce exactly.
     "dicenet_020": (1.131e6, 0.0005, 14.90e6, "conv+FC", 0.0005),

@@ -28,6 +28,7 @@ CASES = {
     "espnetv2_100": (1.0, 2.0 / 64137.0),
     "dicenet_020": (0.2, 21.0),
     "dicenet_100": (1.0, 28.0),
+    "shufflenetv2_prelu_050": (0.5, 2.0 / 402.0),
 }
 MEAN = np.array([0.485, 0.456, 0.406])
 STD = np.array([0.229, 0.224, 0.225])
@@ -75,8 +76,15 @@ def main(checkout, out_dir):
     import torch
 
     sys.path.insert(0, checkout)
-    from model.classification.dicenet import CNNModel
+    from model.classification.dicenet import CNNModel as DiCENet
     from model.classification.espnetv2 import EESPNet
+    from model.classification.shufflenetv2 import CNNModel as ShuffleNetV2
+
+    networks = {
+        "espnetv2": EESPNet,
+        "dicenet": DiCENet,
+        "shufflenetv2": ShuffleNetV2,
+    }
 
     for case, (scale, classifier_scale) in CASES.items():
         args = argparse.Namespace(
@@ -86,8 +94,7 @@ def main(checkout, out_dir):
             model_width=224,
             model_height=224,
         )
-        network = EESPNet if case.startswith("espnetv2") else CNNModel
-        net = network(args)
+        net = networks[case.split("_")[0]](args)
         tensors = [(k, list(v.shape)) for k, v in net.state_dict().items()]
         state = seeded_state_dict(tensors, classifier_scale=classifier_scale)
         net.load_state_dict(

@@ -1,4 +1,4 @@
-"""EdgeNets' ESPNetv2 and DiCENet weights give EdgeNets' outputs.
+"""EdgeNets' ESPNetv2, DiCENet and ShuffleNetV2 weights give its outputs.
 
 EdgeNets (sacmehta/EdgeNets @ 2b232d3f) is not on the package index, so its
 outputs are pinned: `edgenets_reference.py` (beside this file) says how they
@@ -22,6 +22,8 @@ from tests.weights.edgenets_reference import inputs
 from tests.weights.edgenets_reference import seeded_state_dict
 
 HERE = os.path.dirname(__file__)
+# EdgeNets' name where tfeff's variant is named otherwise.
+SOURCES = {"shufflenetv2_prelu_050": "shufflenetv2_050"}
 # EdgeNets' logits (first ten classes of each input image), their argmax and
 # sum of absolute values, from `edgenets_reference.py` (torch 2.14.1 CPU).
 PINNED = {
@@ -57,6 +59,14 @@ PINNED = {
         [139, 139],
         925.477,
     ),
+    "shufflenetv2_prelu_050": (
+        [
+            [-0.06417, 0.24404, 1.03349, 0.83285, -0.16880, 0.69140, 0.54304, -0.10469, 0.02956, 0.38823],
+            [-0.03349, 0.23370, 1.01206, 0.79566, -0.14277, 0.66954, 0.49048, -0.12871, 0.05297, 0.37203],
+        ],
+        [451, 451],
+        761.877,
+    ),
 }  # fmt: skip
 
 
@@ -75,7 +85,7 @@ def test_edgenets_weights_give_its_logits(case, tmp_path):
     model = tfeff.create_model(
         case,
         weights=_state_file(case, tmp_path),
-        source=f"edgenets:{case}",
+        source=f"edgenets:{SOURCES.get(case, case)}",
         classifier_activation=None,
     )
     logits = model.predict(inputs(), verbose=0)
@@ -103,4 +113,18 @@ def test_edgenets_unused_modules_are_dropped_and_the_other_numerics_refused(
             tfeff.create_model("espnetv2_100"),
             path,
             source="edgenets:espnetv2_050",
+        )
+
+
+def test_edgenets_shufflenet_is_refused_by_torchvisions_relu_network(
+    tmp_path,
+):
+    """EdgeNets' ShuffleNetV2 has PReLUs where torchvision's has ReLUs: the
+    same tensors but for the slopes, and another network."""
+    path = _state_file("shufflenetv2_prelu_050", tmp_path)
+    with pytest.raises(ValueError, match="another family, width"):
+        tfeff.weights.load(
+            tfeff.create_model("shufflenetv2_050"),
+            path,
+            source="edgenets:shufflenetv2_050",
         )

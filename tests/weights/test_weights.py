@@ -187,8 +187,9 @@ def test_catalog_has_official_urls_and_hashes():
         entry.file_hash == "902e53a9f72be733fc0bcb005b3ebbac"
     )  # keras WEIGHTS_HASHES["b0"]
     # keras.applications B0-B7 and MobileNetV2 x6 (top and notop), 16 timm
-    # files, 4 torchvision, EdgeNets' 5 ESPNetv2 and 8 DiCENet files.
-    assert len(tfeff.weights.list_weights()) == 16 + 12 + 16 + 4 + 5 + 8
+    # files, 4 torchvision, EdgeNets' 5 ESPNetv2, 8 DiCENet files and its
+    # ShuffleNetV2 0.5x.
+    assert len(tfeff.weights.list_weights()) == 16 + 12 + 16 + 4 + 5 + 8 + 1
 
 
 def test_shape_mismatch_names_layer_and_shapes(keras_b0_file):

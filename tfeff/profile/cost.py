@@ -261,12 +261,15 @@ def _cost_shuffle(c, s, cin, hw):
         c.bn(cin)
         c.conv(cin, mid, 1, out)
         c.bn(mid)
+        c.act(mid, s.activation)
     c.conv(branch_in, mid, 1, hw)
     c.bn(mid)
+    c.act(mid, s.activation)
     c.depthwise(mid, s.kernel_size, out)
     c.bn(mid)
     c.conv(mid, branch_out, 1, out)
     c.bn(branch_out)
+    c.act(branch_out, s.activation)
     return out
 
 

@@ -378,6 +378,26 @@ for _folder, _table in (("espnetv2", _ESPNETV2), ("dicenet", _DICENET)):
             )
         )
 
+# EdgeNets' ShuffleNetV2 0.5x (PReLU; same commit and checks), top-1 from
+# the model zoo README.
+register_weights(
+    PretrainedWeights(
+        variant="shufflenetv2_prelu_050",
+        tag="edgenets_in1k",
+        url=f"{EDGENETS}shufflenetv2/shufflenetv2_s_0.5_imagenet_224x224.pth",
+        file_hash="c53f87618478b8e81d98d3489783146f7cb80031",
+        hash_algorithm="git-blob-sha1",
+        format="pth",
+        interpolation="bilinear",
+        top1=59.69,
+        recipe="EdgeNets main.py (SGD, cyclic learning rate)",
+        license=EDGENETS_LICENSE,
+        source="edgenets:shufflenetv2_050",
+        hash_source="git blob id in sacmehta/EdgeNets @ 2b232d3f",
+        default=True,
+    )
+)
+
 # keras.applications MobileNetV2 (keras/src/applications/mobilenet_v2.py):
 # BASE_WEIGHT_PATH + "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_
 # {alpha}_{rows}[_no_top].h5". Keras loads them without a hash, and none is

@@ -49,7 +49,7 @@ class CheckpointSource:
         layout: str. The state-dict layout (`"timm_efficientnet"`,
             `"timm_ghostnet"`, `"torchvision_shufflenet"`,
             `"efficientnet_pytorch"`, `"edgenets_espnetv2"`,
-            `"edgenets_dicenet"`).
+            `"edgenets_dicenet"`, `"edgenets_shufflenetv2"`).
         numerics: NumericsSpec. What the weights were trained with.
         mean, std: per-channel statistics of [0, 1] pixels the reference
             normalises its input with.
@@ -178,6 +178,16 @@ for _scale in ("050", "100", "125", "150", "200"):
         "edgenets_espnetv2",
         TORCH_NUMERICS,
     )
+
+
+# EdgeNets model/classification/shufflenetv2.py: torchvision's 0.5x with
+# PReLUs, a variant of its own.
+_register(
+    "edgenets:shufflenetv2_050",
+    "shufflenetv2_prelu_050",
+    "edgenets_shufflenetv2",
+    TORCH_NUMERICS,
+)
 
 
 # EdgeNets model/classification/dicenet.py (`CNNModel`, 224 x 224).
@@ -919,6 +929,47 @@ def _edgenets_dicenet(state, spec, layers):
     return named
 
 
+def _edgenets_shufflenetv2(state, spec, layers):
+    """EdgeNets model/classification/shufflenetv2.py `CNNModel`: level1 CBR,
+    level2 max pool, level3-5 = StridedShuffleBlock (layer_left and the
+    layer_right's second part are DWSepConv: a CB depthwise, then a CBR
+    1x1) + ShuffleBlocks (layer_right = CBR 1x1, DWSepConv), level5's last
+    module the 1x1 CBR head, classifier a 1x1 conv with bias."""
+    named = {}
+    _cbr(named, layers, state, "stem", "level1")
+    instances = [
+        inst
+        for inst in _stage_instances(spec, (ShuffleUnitSpec, MaxPoolSpec))
+        if isinstance(inst.spec, ShuffleUnitSpec)
+    ]
+    stages = sorted({inst.stage for inst in instances})
+
+    def dw_sep(n, dw, key):
+        """DWSepConv `key` onto tfeff's `{dw}_conv/_bn` and `{n}_*` 1x1."""
+        _set_depthwise(
+            named, layers, f"{dw}_conv", state, f"{key}.dwise_layer.0.cb.0"
+        )
+        _set_bn(named, layers, f"{dw}_bn", state, f"{key}.dwise_layer.0.cb.1")
+        _cbr(named, layers, state, n, f"{key}.dwise_layer.1")
+
+    for inst in instances:
+        level = stages.index(inst.stage) + 3  # EdgeNets' level3..5.
+        block = int(inst.name.rsplit("block", 1)[1]) - 1
+        n, p = inst.name, f"level{level}.{block}"
+        if inst.spec.strides > 1:
+            dw_sep(f"{n}_proj", f"{n}_proj_dw", f"{p}.layer_left")
+        _cbr(named, layers, state, f"{n}_pw1", f"{p}.layer_right.0")
+        dw_sep(f"{n}_pw2", f"{n}_dw", f"{p}.layer_right.1")
+    head = len([inst for inst in instances if inst.stage == stages[-1]])
+    _cbr(named, layers, state, "head", f"level5.{head}")
+    if state.has("classifier.weight"):
+        named["predictions"] = [
+            np.transpose(state["classifier.weight"][:, :, 0, 0]),
+            state["classifier.bias"],
+        ]
+    return named
+
+
 _LAYOUTS = {
     "timm_efficientnet": _timm_efficientnet,
     "timm_ghostnet": _timm_ghostnet,
@@ -926,6 +977,7 @@ _LAYOUTS = {
     "efficientnet_pytorch": _efficientnet_pytorch,
     "edgenets_espnetv2": _edgenets_espnetv2,
     "edgenets_dicenet": _edgenets_dicenet,
+    "edgenets_shufflenetv2": _edgenets_shufflenetv2,
 }
 # Tensor names that only one reference writes, in only one convention, so
 # the source can be read off the file without a guess (timm's names are

@@ -67,3 +67,29 @@ for _width, (
             "torchvision ShuffleNet_V2 weights meta",
         ),
     )
+
+
+# EdgeNets (sacmehta/EdgeNets @ 2b232d3f, model/classification/
+# shufflenetv2.py) trained its own 0.5x: torchvision's network with a
+# per-channel PReLU wherever torchvision has a ReLU (nn_layers/cnn_utils.py
+# CBR), so a variant of its own. Figures: its model zoo README (40.48 MFLOPs,
+# 59.69 top-1; ../shared/reference/architectures.md §8.1) and the parameters
+# of its CNNModel(s=0.5) (torchvision's 1,366,792 + 2,944 PReLU slopes).
+register_variant(
+    "shufflenetv2_prelu_050",
+    family="shufflenetv2",
+    arch=(
+        f"{TORCH_NUMERICS_TOKEN} | stem_k3_s2_c24_npr | maxpool_k3_s2"
+        " | shuffle_r4_k3_s2_c48_npr | shuffle_r8_k3_s2_c96_npr"
+        " | shuffle_r4_k3_s2_c192_npr | head_k1_c1024_npr"
+    ),
+    scaling=CompoundScaling(1.0, 1.0, 224),
+    dropout_rate=0.0,  # CNNModel drops out only for s > 1.
+    paper="https://arxiv.org/abs/1807.11164",
+    published=Published(
+        1_369_736,
+        40.48e6,
+        59.69,
+        "EdgeNets model zoo README; parameters of its CNNModel(s=0.5)",
+    ),
+)
