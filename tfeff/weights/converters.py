@@ -29,6 +29,7 @@ from tfeff.spec.notation import EESPSpec
 from tfeff.spec.notation import GhostBottleneckSpec
 from tfeff.spec.notation import MaxPoolSpec
 from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.notation import NumericsSpec
 from tfeff.spec.notation import ShuffleUnitSpec
 from tfeff.spec.notation import StridedEESPSpec
 from tfeff.spec.notation import encode_arch
@@ -49,7 +50,8 @@ class CheckpointSource:
         layout: str. The state-dict layout (`"timm_efficientnet"`,
             `"timm_ghostnet"`, `"torchvision_shufflenet"`,
             `"efficientnet_pytorch"`, `"edgenets_espnetv2"`,
-            `"edgenets_dicenet"`, `"edgenets_shufflenetv2"`).
+            `"edgenets_dicenet"`, `"edgenets_shufflenetv2"`,
+            `"espnet_encoder"`).
         numerics: NumericsSpec. What the weights were trained with.
         mean, std: per-channel statistics of [0, 1] pixels the reference
             normalises its input with.
@@ -188,6 +190,28 @@ _register(
     "edgenets_shufflenetv2",
     TORCH_NUMERICS,
 )
+
+
+# sacmehta/ESPNet @ afe71c38 train/Model.py `ESPNet_Encoder` (ESPNet-C),
+# pretrained on Cityscapes (pretrained/encoder/espnet_p_2_q_{3,5,8}.pth).
+# Its images are OpenCV's BGR; train/Transforms.py subtracts the data set's
+# BGR mean and divides by its std in 0-255 units, then ToTensor divides by
+# 255 again: in tfeff's terms (RGB pixels in [0, 1]) mean = mean_bgr[::-1] /
+# 255 and std = std_bgr[::-1] unscaled. The converter reverses the image
+# channels wherever the network reads them.
+_ESPNET_MEAN_BGR = (72.3923111, 82.90893555, 73.15840149)
+_ESPNET_STD_BGR = (45.3192215, 46.15289307, 44.91483307)
+for _q in (3, 5, 8):
+    _register(
+        f"espnet:espnet_p_2_q_{_q}",
+        "espnet_c" if _q == 8 else f"espnet_c_p2q{_q}",
+        "espnet_encoder",
+        NumericsSpec(
+            padding="symmetric", bn_epsilon=1e-3, count_include_pad=True
+        ),
+        mean=tuple(m / 255.0 for m in reversed(_ESPNET_MEAN_BGR)),
+        std=tuple(reversed(_ESPNET_STD_BGR)),
+    )
 
 
 # EdgeNets model/classification/dicenet.py (`CNNModel`, 224 x 224).
@@ -970,6 +994,62 @@ def _edgenets_shufflenetv2(state, spec, layers):
     return named
 
 
+def _espnet_encoder(state, spec, layers):
+    """sacmehta/ESPNet train/Model.py `ESPNet_Encoder`: level1 CBR, b1 BR,
+    level2_0 / level3_0 DownSamplerB, level2 / level3 lists of
+    DilatedParllelResidualBlockB (c1 reduce, d1 (n1 channels), d2..d16),
+    b2 and b3 BRs. Its `classifier` (a 1x1 conv to the Cityscapes classes
+    at 1/8 resolution) is a segmentation classifier; an image classifier's
+    dense layer keeps its own initialisation."""
+    named = {}
+
+    def cbr(n, key, *, conv=True):
+        if conv:
+            _set_conv(named, layers, f"{n}_conv", state, f"{key}.conv")
+        _set_bn(named, layers, f"{n}_bn", state, f"{key}.bn")
+        _set_prelu(named, layers, f"{n}_act", state, f"{key}.act")
+
+    def esp(n, key, *, bn):
+        _set_conv(named, layers, f"{n}_reduce_conv", state, f"{key}.c1.conv")
+        for branch, dilation in enumerate((1, 2, 4, 8, 16), start=1):
+            _set_conv(
+                named,
+                layers,
+                f"{n}_branch{branch}_conv",
+                state,
+                f"{key}.d{dilation}.conv",
+            )
+        cbr(n, bn, conv=False)
+
+    cbr("stem", "level1")
+    cbr("stage1_block1", "b1", conv=False)
+    for level, stage in ((2, "stage2_block1"), (3, "stage3_block1")):
+        esp(f"{stage}_down", f"level{level}_0", bn=f"level{level}_0")
+        index = 0
+        while state.has(f"level{level}.{index}.c1.conv.weight"):
+            key = f"level{level}.{index}"
+            esp(f"{stage}_esp{index + 1}", key, bn=f"{key}.bn")
+            index += 1
+        cbr(stage, f"b{level}", conv=False)
+    state.ignore("classifier.conv.weight")
+    # BGR → RGB: the image is the last 3 channels of the stem conv's input,
+    # of the two BRs after an image concat and of the convs that read them.
+    named["stem_conv"][0] = named["stem_conv"][0][:, :, ::-1]
+    for reader in ("stage2_block1_down_reduce_conv", "stage3_block1_down_reduce_conv"):
+        kernel = named[reader][0].copy()
+        kernel[:, :, -3:] = kernel[:, :, -3:][:, :, ::-1]
+        named[reader][0] = kernel
+    for base in ("stage1_block1", "stage2_block1"):
+        for layer in (f"{base}_bn", f"{base}_act"):
+            flipped = []
+            for value in named[layer]:
+                value = np.array(value)
+                value[..., -3:] = value[..., -3:][..., ::-1]
+                flipped.append(value)
+            named[layer] = flipped
+    return named
+
+
 _LAYOUTS = {
     "timm_efficientnet": _timm_efficientnet,
     "timm_ghostnet": _timm_ghostnet,
@@ -978,6 +1058,7 @@ _LAYOUTS = {
     "edgenets_espnetv2": _edgenets_espnetv2,
     "edgenets_dicenet": _edgenets_dicenet,
     "edgenets_shufflenetv2": _edgenets_shufflenetv2,
+    "espnet_encoder": _espnet_encoder,
 }
 # Tensor names that only one reference writes, in only one convention, so
 # the source can be read off the file without a guess (timm's names are
