@@ -77,8 +77,9 @@ def test_imagenet_with_other_channels_is_an_error():
 
 
 def test_imagenet_where_none_is_published_says_how_to_load_a_path():
-    with pytest.raises(ValueError, match="igcv3_d.*path"):
-        tfeff.applications.IGCV3(weights="imagenet")
+    # ESPNet-C's published encoders are Cityscapes', not ImageNet's.
+    with pytest.raises(ValueError, match="espnet_c.*path"):
+        tfeff.applications.ESPNetC(weights="imagenet")
 
 
 def test_imagenet_only_at_the_published_multipliers():

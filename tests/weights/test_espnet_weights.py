@@ -23,7 +23,10 @@ from tests.weights.espnet_reference import feature_samples
 from tests.weights.espnet_reference import inputs
 
 HERE = os.path.dirname(__file__)
-SOURCES = {"espnet_c_p2q3": "espnet:espnet_p_2_q_3", "espnet_c": "espnet:espnet_p_2_q_8"}
+SOURCES = {
+    "espnet_c_p2q3": "espnet:espnet_p_2_q_3",
+    "espnet_c": "espnet:espnet_p_2_q_8",
+}
 # ESPNet's features: the first 8 channels at (image 0, 0, 0), (0, 7, 9) and
 # (1, 15, 15) of the 16 x 16 map, and the mean absolute value, from
 # `espnet_reference.py` (torch 2.14.1 CPU).
@@ -79,7 +82,9 @@ def test_espnet_source_knows_its_bgr_statistics_and_depth(tmp_path):
     np.testing.assert_allclose(
         source.mean, np.array([73.15840149, 82.90893555, 72.3923111]) / 255
     )
-    np.testing.assert_allclose(source.std, [44.91483307, 46.15289307, 45.3192215])
+    np.testing.assert_allclose(
+        source.std, [44.91483307, 46.15289307, 45.3192215]
+    )
     with pytest.raises(ValueError, match="another family, width"):
         tfeff.weights.load(
             tfeff.create_model("espnet_c"),

@@ -188,8 +188,8 @@ def test_catalog_has_official_urls_and_hashes():
     )  # keras WEIGHTS_HASHES["b0"]
     # keras.applications B0-B7 and MobileNetV2 x6 (top and notop), 16 timm
     # files, 4 torchvision, EdgeNets' 5 ESPNetv2, 8 DiCENet files and its
-    # ShuffleNetV2 0.5x.
-    assert len(tfeff.weights.list_weights()) == 16 + 12 + 16 + 4 + 5 + 8 + 1
+    # ShuffleNetV2 0.5x, IGCV3's MXNet file.
+    assert len(tfeff.weights.list_weights()) == 16 + 12 + 16 + 4 + 5 + 8 + 1 + 1
 
 
 def test_shape_mismatch_names_layer_and_shapes(keras_b0_file):
@@ -560,7 +560,8 @@ def test_pretrained_models_and_tags():
     ):
         assert name in pretrained
     assert "espnetv2_100" in pretrained and "dicenet_020" in pretrained
-    assert "espnet_c" not in pretrained and "igcv3_d" not in pretrained
+    assert "igcv3_d" in pretrained  # homles11/IGCV3's MXNet file.
+    assert "espnet_c" not in pretrained  # Its encoders are Cityscapes'.
     # PyTorch-trained tags build the model with PyTorch's numerics.
     from tfeff.models.create import _checkpoint_numerics
 

@@ -7,7 +7,8 @@ Reference implementation: homles11/IGCV3 symbols/igcv3.py
 
 Deviations from reference: none in structure. The expansion group conv is
 present even at expand ratio 1, as in the reference. Strided depthwise convs
-pad as the network's numerics say (the variants use TensorFlow's).
+pad as the network's numerics say (IGCV3-D's, from MXNet: symmetric,
+epsilon 1e-5).
 """
 
 import keras

@@ -55,7 +55,7 @@ class PretrainedWeights:
         hash_algorithm: str. `"md5"` for the keras.applications files, whose
             published hashes are md5; `"sha256"` for files we publish.
         format: str. `"keras_h5"` (keras.applications layout), `"keras"`,
-            `"keras_weights"`, `"safetensors"` or `"pth"`.
+            `"keras_weights"`, `"safetensors"`, `"pth"` or `"mxnet_params"`.
         include_top: bool. Whether the file holds the classifier.
         dataset: str.
         num_classes: int.
@@ -394,6 +394,40 @@ register_weights(
         license=EDGENETS_LICENSE,
         source="edgenets:shufflenetv2_050",
         hash_source="git blob id in sacmehta/EdgeNets @ 2b232d3f",
+        default=True,
+    )
+)
+
+# IGCV3-D: the MXNet checkpoint homles11/IGCV3 releases in models/ ("IGCV3
+# pretrained model is released in `models` folder", README.md @ 83aba2f3),
+# checked against the git blob id of that commit's tree. The README gives
+# 70.6 (before retraining) and 72.2 (after) top-1 without saying which the
+# file is, so no top-1 is recorded. Inputs: RGB 0-255 minus the ImageNet
+# mean, no std (common/data.py); validation images resized to 256 and
+# centre-cropped to 224 (`min_random_scale = 0.533` of 480-pixel records),
+# ImageRecordIter's bilinear resize.
+register_weights(
+    PretrainedWeights(
+        variant="igcv3_d",
+        tag="igcv3_in1k",
+        url=(
+            "https://raw.githubusercontent.com/homles11/IGCV3/"
+            "83aba2f34702836cc1b82350163909034cd9b553/models/igcv3-0000.params"
+        ),
+        file_hash="c4b0a995619676b526f41669d0fbff8886a79943",
+        hash_algorithm="git-blob-sha1",
+        format="mxnet_params",
+        interpolation="bilinear",
+        mean=(123.68 / 255.0, 116.779 / 255.0, 103.939 / 255.0),
+        std=(1.0 / 255.0,) * 3,
+        top1=None,
+        recipe="homles11/IGCV3 train_imagenet.py (MXNet; 480 epochs)",
+        license=(
+            "none stated (no license file at 83aba2f3; detection/LICENSE "
+            "covers only that folder)"
+        ),
+        source="mxnet:igcv3",
+        hash_source="git blob id in homles11/IGCV3 @ 83aba2f3",
         default=True,
     )
 )

@@ -51,7 +51,7 @@ class CheckpointSource:
             `"timm_ghostnet"`, `"torchvision_shufflenet"`,
             `"efficientnet_pytorch"`, `"edgenets_espnetv2"`,
             `"edgenets_dicenet"`, `"edgenets_shufflenetv2"`,
-            `"espnet_encoder"`).
+            `"espnet_encoder"`, `"mxnet_igcv3"`).
         numerics: NumericsSpec. What the weights were trained with.
         mean, std: per-channel statistics of [0, 1] pixels the reference
             normalises its input with.
@@ -212,6 +212,20 @@ for _q in (3, 5, 8):
         mean=tuple(m / 255.0 for m in reversed(_ESPNET_MEAN_BGR)),
         std=tuple(reversed(_ESPNET_STD_BGR)),
     )
+
+
+# homles11/IGCV3 @ 83aba2f3 models/igcv3-{symbol.json,0000.params}: MXNet,
+# which pads as PyTorch does (explicit symmetric pads) with the graph's
+# batch-norm eps 1e-5. Inputs are RGB in 0-255 minus the ImageNet mean, not
+# divided by a std (common/data.py `--rgb-mean`, ImageRecordIter).
+_register(
+    "mxnet:igcv3",
+    "igcv3_d",
+    "mxnet_igcv3",
+    TORCH_NUMERICS,
+    mean=(123.68 / 255.0, 116.779 / 255.0, 103.939 / 255.0),
+    std=(1.0 / 255.0,) * 3,
+)
 
 
 # EdgeNets model/classification/dicenet.py (`CNNModel`, 224 x 224).
@@ -1035,7 +1049,10 @@ def _espnet_encoder(state, spec, layers):
     # BGR → RGB: the image is the last 3 channels of the stem conv's input,
     # of the two BRs after an image concat and of the convs that read them.
     named["stem_conv"][0] = named["stem_conv"][0][:, :, ::-1]
-    for reader in ("stage2_block1_down_reduce_conv", "stage3_block1_down_reduce_conv"):
+    for reader in (
+        "stage2_block1_down_reduce_conv",
+        "stage3_block1_down_reduce_conv",
+    ):
         kernel = named[reader][0].copy()
         kernel[:, :, -3:] = kernel[:, :, -3:][:, :, ::-1]
         named[reader][0] = kernel
@@ -1050,6 +1067,72 @@ def _espnet_encoder(state, spec, layers):
     return named
 
 
+class _MXNetNames:
+    """An MXNet parameter dict seen through PyTorch's names: `X.weight` is
+    MXNet's `X_weight`, and `bn(X)` its `X_gamma`, `X_beta`,
+    `X_moving_mean`, `X_moving_var`, so the PyTorch helpers apply."""
+
+    def __init__(self, state):
+        self.state = state
+        self.path = state.path
+        self.source = state.source
+
+    @staticmethod
+    def _name(key):
+        prefix, _, leaf = key.rpartition(".")
+        return f"{prefix}_{leaf}"
+
+    def has(self, key):
+        return self.state.has(self._name(key))
+
+    def __getitem__(self, key):
+        return self.state[self._name(key)]
+
+    def bn(self, prefix):
+        return [
+            self.state[f"{prefix}_{leaf}"]
+            for leaf in ("gamma", "beta", "moving_mean", "moving_var")
+        ]
+
+
+def _mxnet_igcv3(state, spec, layers):
+    """homles11/IGCV3's released graph: `first-3x3-conv`, then
+    `seq-<stage>-block<j>` units of `exp` (grouped 1x1, BN, no activation),
+    the permutation, `depthwise` (BN, ReLU6) and `linear` (grouped 1x1, BN),
+    `last-1x1-conv`, `fc`; each part `-conv2d_weight` + `-batchnorm_*`."""
+    from tfeff.spec.notation import IGCV3Spec
+
+    named = {}
+    names = _MXNetNames(state)
+
+    def unit(n, key, *, grouped=False, depthwise=False):
+        if depthwise:
+            _set_depthwise(named, layers, f"{n}_conv", names, f"{key}-conv2d")
+        elif grouped:
+            _set_grouped_conv(
+                named, layers, f"{n}_conv", names, f"{key}-conv2d"
+            )
+        else:
+            _set_conv(named, layers, f"{n}_conv", names, f"{key}-conv2d")
+        _set_bn(named, layers, f"{n}_bn", names, f"{key}-batchnorm")
+
+    unit("stem", "first-3x3-conv")
+    instances = _stage_instances(spec, IGCV3Spec)
+    stages = sorted({inst.stage for inst in instances})
+    first = {}
+    for inst in instances:
+        i = stages.index(inst.stage)
+        j = first.setdefault(i, 0)
+        first[i] = j + 1
+        n, p = inst.name, f"seq-{i}-block{j}"
+        unit(f"{n}_expand", f"{p}-exp", grouped=True)
+        unit(f"{n}_dw", f"{p}-depthwise", depthwise=True)
+        unit(f"{n}_project", f"{p}-linear", grouped=True)
+    unit("head", "last-1x1-conv")
+    _classifier(named, names, "fc")
+    return named
+
+
 _LAYOUTS = {
     "timm_efficientnet": _timm_efficientnet,
     "timm_ghostnet": _timm_ghostnet,
@@ -1059,6 +1142,7 @@ _LAYOUTS = {
     "edgenets_dicenet": _edgenets_dicenet,
     "edgenets_shufflenetv2": _edgenets_shufflenetv2,
     "espnet_encoder": _espnet_encoder,
+    "mxnet_igcv3": _mxnet_igcv3,
 }
 # Tensor names that only one reference writes, in only one convention, so
 # the source can be read off the file without a guess (timm's names are
@@ -1100,7 +1184,8 @@ def convert_state_dict(state, model, source, *, path):
     """A reference state dict as `{tfeff layer name: [arrays]}` for `model`.
 
     Args:
-        state: dict of numpy arrays (a PyTorch state dict).
+        state: dict of numpy arrays (a PyTorch state dict, or MXNet's
+            parameters with their `arg:` / `aux:` prefixes dropped).
         model: the tfeff model it is for (its arch, numerics and layers).
         source: str or CheckpointSource.
         path: str. The file, named in every error.
@@ -1121,7 +1206,13 @@ def convert_state_dict(state, model, source, *, path):
         named.pop("predictions", None)
         for key in list(wrapped.state):
             if key.split(".")[0] in ("fc", "_fc") or key.startswith(
-                ("classifier.weight", "classifier.bias", "classifier.2.")
+                (
+                    "classifier.weight",
+                    "classifier.bias",
+                    "classifier.2.",
+                    "fc_weight",  # MXNet's names.
+                    "fc_bias",
+                )
             ):
                 wrapped.used.add(key)
     wrapped.check_all_used()

@@ -195,18 +195,24 @@ def load_pretrained(model, entry, *, cache_dir=None):
     return model
 
 
+# Checkpoints of reference implementations, read by `converters`.
+_REFERENCE_FORMATS = ("safetensors", "pth", "mxnet_params")
+
+
 def load_file(model, path, *, format=None, source=None):
     """Loads weights from a local file of any supported format.
 
     Formats: `.keras` and `.weights.h5` (tfeff models), keras.applications
-    `.h5`, and reference PyTorch checkpoints (`.safetensors` without torch,
-    `.pth` with torch) converted by `tfeff.weights.converters`.
+    `.h5`, and reference checkpoints converted by `tfeff.weights.converters`:
+    PyTorch (`.safetensors` without torch, `.pth` with torch) and MXNet
+    `.params` (IGCV3; read without MXNet).
 
     Args:
         model: a tfeff model.
         path: str or path-like.
         format: str or None. Read off the file name when None.
-        source: str or None. Which reference wrote a PyTorch checkpoint
+        source: str or None. Which reference wrote a PyTorch or MXNet
+            checkpoint
             (`tfeff.weights.list_sources()`, e.g. `"timm:tf_mixnet_s"`).
             Needed for timm files, whose tensor names are the same for its
             TensorFlow ports and its PyTorch-trained models; efficientnet-
@@ -232,16 +238,19 @@ def load_file(model, path, *, format=None, source=None):
             format = "safetensors"
         elif path.endswith((".pth", ".pt", ".bin")):
             format = "pth"
+        elif path.endswith(".params"):
+            format = "mxnet_params"
         else:
             raise ValueError(
                 "Unknown weights file type (expected .keras, .weights.h5, "
-                f".h5, .safetensors or .pth). Received: weights={path!r}"
+                ".h5, .safetensors, .pth or MXNet .params). Received: "
+                f"weights={path!r}"
             )
-    if source is not None and format not in ("safetensors", "pth"):
+    if source is not None and format not in _REFERENCE_FORMATS:
         raise ValueError(
-            "`source` names the reference of a PyTorch checkpoint "
-            f"(.safetensors, .pth); {path!r} is a {format} file. Received: "
-            f"source={source!r}"
+            "`source` names the reference of a PyTorch or MXNet checkpoint "
+            f"(.safetensors, .pth, .params); {path!r} is a {format} file. "
+            f"Received: source={source!r}"
         )
     described = f"Weights file {path!r}"
     if format == "keras":
@@ -261,8 +270,12 @@ def load_file(model, path, *, format=None, source=None):
             named["stem_normalization"] = _normalization(
                 model, (0.5,) * 3, (0.5,) * 3
             )
-    elif format in ("safetensors", "pth"):
-        state = readers.read_state_dict(path)
+    elif format in _REFERENCE_FORMATS:
+        state = (
+            readers.read_mxnet_params(path)
+            if format == "mxnet_params"
+            else readers.read_state_dict(path)
+        )
         if source is None:
             source = converters.source_from_layout(state, model)
         if source is None:

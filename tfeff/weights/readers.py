@@ -209,3 +209,120 @@ def read_state_dict(path):
         for k, v in state.items()
         if hasattr(v, "detach")
     }
+
+
+# --- MXNet checkpoints -------------------------------------------------------------
+
+# MXNet's NDArray list file (`mx.nd.save`, the `*-0000.params` of
+# `mx.model.save_checkpoint`): little-endian uint64 magic 0x112, uint64 0,
+# uint64 count, then per array uint32 magic 0xF993FAC9, int32 storage type
+# (0 = dense), uint32 ndim, int64 dims, int32 device type and id, int32 dtype
+# flag, the data; then uint64 count and per name uint64 length + bytes
+# (`arg:` and `aux:` prefixes). src/ndarray/ndarray.cc `NDArray::Save`.
+_MXNET_LIST_MAGIC = 0x112
+_MXNET_ARRAY_MAGIC = 0xF993FAC9
+_MXNET_DTYPES = {
+    0: "<f4",
+    1: "<f8",
+    2: "<f2",
+    3: "u1",
+    4: "<i4",
+    5: "i1",
+    6: "<i8",
+}
+
+
+def read_mxnet_params(path):
+    """Reads an MXNet `.params` file into {name: array}, without MXNet.
+
+    The `arg:` / `aux:` prefixes MXNet writes are dropped (the names are
+    unique without them).
+
+    Raises:
+        ValueError: a file that is not a dense MXNet NDArray list, naming
+            the file and what was found where.
+    """
+    import struct
+
+    with open(path, "rb") as file:
+        data = file.read()
+    offset = 0
+
+    def take(fmt):
+        nonlocal offset
+        size = struct.calcsize(fmt)
+        if offset + size > len(data):
+            raise ValueError(
+                f"MXNet params file {path!r} ends at byte {len(data)} "
+                f"inside a record at byte {offset}: truncated."
+            )
+        values = struct.unpack_from(fmt, data, offset)
+        offset += size
+        return values
+
+    magic, _ = take("<QQ")
+    if magic != _MXNET_LIST_MAGIC:
+        raise ValueError(
+            f"File {path!r} is not an MXNet NDArray list: it starts with "
+            f"{magic:#x}, expected {_MXNET_LIST_MAGIC:#x}."
+        )
+    (count,) = take("<Q")
+    arrays = []
+    for index in range(count):
+        at = offset
+        (array_magic,) = take("<I")
+        if array_magic != _MXNET_ARRAY_MAGIC:
+            raise ValueError(
+                f"MXNet params file {path!r}: array {index} (byte {at}) has "
+                f"magic {array_magic:#x}, expected {_MXNET_ARRAY_MAGIC:#x} "
+                "(NDArray v2; older or newer layouts are not read)."
+            )
+        storage, ndim = take("<iI")
+        if storage != 0:
+            raise ValueError(
+                f"MXNet params file {path!r}: array {index} is stored sparse "
+                f"(storage type {storage}); only dense arrays are read."
+            )
+        shape = take(f"<{ndim}q")
+        if ndim == 0:
+            arrays.append(np.zeros((0,), "float32"))
+            continue
+        _device, _device_id, flag = take("<iii")
+        if flag not in _MXNET_DTYPES:
+            raise ValueError(
+                f"MXNet params file {path!r}: array {index} has dtype flag "
+                f"{flag}, expected one of {sorted(_MXNET_DTYPES)}."
+            )
+        dtype = np.dtype(_MXNET_DTYPES[flag])
+        size = int(np.prod(shape)) * dtype.itemsize
+        if offset + size > len(data):
+            raise ValueError(
+                f"MXNet params file {path!r}: array {index} needs {size} "
+                f"bytes at byte {offset}, the file has {len(data) - offset}."
+            )
+        arrays.append(
+            np.frombuffer(data, dtype, int(np.prod(shape)), offset)
+            .reshape(shape)
+            .astype(dtype.newbyteorder("="))
+        )
+        offset += size
+    (names_count,) = take("<Q")
+    if names_count != count:
+        raise ValueError(
+            f"MXNet params file {path!r} holds {count} arrays but "
+            f"{names_count} names."
+        )
+    named = {}
+    for array in arrays:
+        (length,) = take("<Q")
+        (raw,) = take(f"<{length}s")
+        name = raw.decode("utf-8")
+        named[
+            name.split(":", 1)[1] if name[:4] in ("arg:", "aux:") else name
+        ] = array
+    if offset != len(data):
+        raise ValueError(
+            f"MXNet params file {path!r} has {len(data) - offset} bytes "
+            "after its last name."
+        )
+    return named

@@ -12,12 +12,16 @@ Figures: ../shared/reference/architectures.md §8.2–8.3.
 Deviations from reference:
 - The classifier has a head dropout of 0.2 (timm's default); the SLIM and
   Keras models have none. No parameters change.
-- Strided convs use TF "same" padding (keras.applications pads explicitly to
-  the same effect).
+- MobileNetV2's strided convs use TF "same" padding (keras.applications
+  pads explicitly to the same effect). IGCV3-D was trained in MXNet, whose
+  released graph (models/igcv3-symbol.json) pads symmetrically (pad (1, 1)
+  at stride 2) with batch-norm epsilon 1e-5: PyTorch's conventions, so its
+  arch carries `TORCH_NUMERICS_TOKEN` (its only average pool is global).
 """
 
 from tfeff.models.registry import Published
 from tfeff.models.registry import register_variant
+from tfeff.spec.notation import TORCH_NUMERICS_TOKEN
 from tfeff.spec.scaling import CompoundScaling
 
 # (t, c, n, s) bottlenecks, ReLU6, linear projections.
@@ -31,7 +35,7 @@ MOBILENETV2_ARCH = (
 )
 # IGCV3-D: MobileNetV2's widths with deeper stages, G1 = G2 = 2.
 IGCV3_ARCH = (
-    "stem_k3_s2_c32_nr6"
+    f"{TORCH_NUMERICS_TOKEN} | stem_k3_s2_c32_nr6"
     " | igcv3_r1_k3_s1_e1_c16 | igcv3_r4_k3_s2_e6_c24 | igcv3_r6_k3_s2_e6_c32"
     " | igcv3_r8_k3_s2_e6_c64 | igcv3_r6_k3_s1_e6_c96 | igcv3_r6_k3_s2_e6_c160"
     " | igcv3_r1_k3_s1_e6_c320"
