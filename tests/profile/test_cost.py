@@ -308,3 +308,54 @@ def test_espnetv2_params_match_reference():
         assert round((estimate_cost(name).params + unused) / 1e6, 3) == round(
             ref_params / 1e6, 3
         )
+
+
+# Issue 20: every value the builder refuses, the cost model refuses with the
+# builder's words (before, these were costed, or raised ZeroDivisionError).
+BAD_ARCHS = [
+    ("mbconv_r0_k3_s1_e6_c16", "repeats must be >= 1, got 0"),
+    ("mbconv_r1_k4_s1_e6_c16", "kernel sizes must be odd positive ints"),
+    ("mbconv_r1_k0_s1_e6_c16", "kernel sizes must be odd positive ints"),
+    ("mbconv_r1_k3_s3_e6_c16", "strides must be 1 or 2, got 3"),
+    ("mbconv_r1_k3_s0_e6_c16", "strides must be 1 or 2, got 0"),
+    ("mbconv_r1_k3_s1_e0_c16", "expand_ratio must be >= 1"),
+    ("mbconv_r1_k3_s1_e6_c0", "filters must be >= 1, got 0"),
+    ("mbconv_r1_k3_s1_e6_c16_se1.5", "se_ratio must be in"),
+]
+
+
+@pytest.mark.parametrize("token, words", BAD_ARCHS)
+def test_cost_refuses_what_the_builder_refuses(token, words, capsys):
+    arch = f"stem_k3_s2_c32 | {token} | head_k1_c64"
+    with pytest.raises(ValueError, match=words) as built:
+        tfeff.build_image_classifier(arch, input_shape=(64, 64, 3))
+    with pytest.raises(ValueError) as costed:
+        estimate_cost(arch, 64)
+    assert str(costed.value) == str(built.value)
+    assert token in str(costed.value)  # The whole arch string is named.
+    # The profiler CLI: one line on stderr, exit status 2.
+    with pytest.raises(SystemExit) as exited:
+        profile_main([arch])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"tfeff-profile: error: {built.value}"
+
+
+def test_cost_and_builder_agree_on_the_smallest_input():
+    with pytest.raises(ValueError, match="smaller than the network's total"):
+        tfeff.create_model("efficientnet_b0", input_shape=(15, 15, 3))
+    with pytest.raises(ValueError, match="smaller than the network's total"):
+        estimate_cost("efficientnet_b0", 15)
+    assert estimate_cost("efficientnet_b0", 32).params == 5_288_548
+
+
+@pytest.mark.parametrize("classes", [-3, 0, 2.5, True])
+def test_cost_refuses_a_bad_number_of_classes(classes):
+    with pytest.raises(ValueError, match="num_classes"):
+        estimate_cost("efficientnet_b0", num_classes=classes)
+
+
+@pytest.mark.parametrize("budget", [float("inf"), float("nan"), 0.5, "infG"])
+def test_budgets_must_be_finite_and_at_least_one(budget):
+    with pytest.raises(ValueError, match="budget"):
+        parse_budget(budget)

@@ -20,6 +20,7 @@ from tfeff.spec.notation import block_kind
 from tfeff.spec.notation import encode_arch
 from tfeff.spec.structure import expand_blocks
 from tfeff.spec.structure import split_channels
+from tfeff.spec.validate import check_input_size
 from tfeff.spec.validate import validate_arch
 
 # ImageNet statistics of [0, 1] pixels (tensorflow/tpu efficientnet_builder
@@ -197,16 +198,6 @@ def _resolve_inputs(input_shape, input_tensor):
     return keras.Input(shape=input_shape, name="image"), input_shape
 
 
-def _check_size(spec, input_shape):
-    total_stride = expand_blocks(spec, input_shape[-1])[-1].stride
-    for size in input_shape[:2]:
-        if size is not None and size < total_stride:
-            raise ValueError(
-                f"Input size {input_shape[:2]} is smaller than the network's "
-                f"total stride {total_stride}. Received: input_shape={input_shape}"
-            )
-
-
 class _SpecModelMixin:
     """Config and attributes shared by the functional subclasses."""
 
@@ -216,7 +207,7 @@ class _SpecModelMixin:
         spec = as_arch_spec(arch)
         inputs, input_shape = _resolve_inputs(input_shape, input_tensor)
         spec = validate_arch(spec, in_channels=input_shape[-1])
-        _check_size(spec, input_shape)
+        check_input_size(spec, input_shape)
         if not 0.0 <= drop_path_rate < 1.0:
             raise ValueError(
                 f"`drop_path_rate` must be in [0, 1). Received: drop_path_rate={drop_path_rate}"

@@ -50,9 +50,10 @@ def parse_budget(budget):
         raise TypeError(
             f"`budget` must be a string or number. Received: budget={budget!r}"
         )
-    if not value >= 1:
+    if not 1 <= value < float("inf"):
         raise ValueError(
-            f"`budget` must be at least 1 multiply-add. Received: budget={budget!r}"
+            "`budget` must be a finite number of at least 1 multiply-add. "
+            f"Received: budget={budget!r}"
         )
     return int(round(value))
 

@@ -39,6 +39,8 @@ from tfeff.spec.structure import mbconv_se_filters
 from tfeff.spec.structure import output_channels
 from tfeff.spec.structure import shuffle_dice_split
 from tfeff.spec.structure import split_channels
+from tfeff.spec.validate import check_input_size
+from tfeff.spec.validate import validate_arch
 
 BYTES_PER_VALUE = 4  # float32 activations.
 
@@ -446,6 +448,19 @@ def estimate_cost(arch, input_size=None, *, num_classes="auto", in_channels=3):
             "`input_size` must be a positive int or (height, width). "
             f"Received: input_size={input_size!r}"
         )
+    if num_classes is not None and (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, int)
+        or num_classes < 1
+    ):
+        raise ValueError(
+            "`num_classes` must be a positive int or None (the backbone "
+            f"alone). Received: num_classes={num_classes!r}"
+        )
+    # What the builder would refuse is refused here, with its words: the
+    # cost of a network that cannot be built is not a number to search on.
+    spec = validate_arch(spec, in_channels=in_channels)
+    check_input_size(spec, tuple(input_size) + (in_channels,))
     hw = tuple(input_size)
     rows = []
     params = macs = 0

@@ -205,3 +205,27 @@ def validate_arch(spec, *, in_channels=3):
                 f"{arch_string!r}"
             )
     return spec
+
+
+def check_input_size(spec, input_shape):
+    """Refuses an input smaller than the network's total stride.
+
+    The builder and the cost model share this rule, so a size one refuses
+    the other refuses too.
+
+    Args:
+        spec: ArchSpec.
+        input_shape: `(height, width, channels)`; height and width may be
+            None (any size).
+
+    Raises:
+        ValueError: naming the size, the total stride and `input_shape`.
+    """
+    total_stride = expand_blocks(spec, input_shape[-1])[-1].stride
+    for size in input_shape[:2]:
+        if size is not None and size < total_stride:
+            raise ValueError(
+                f"Input size {tuple(input_shape[:2])} is smaller than the "
+                f"network's total stride {total_stride}. Received: "
+                f"input_shape={tuple(input_shape)}"
+            )
