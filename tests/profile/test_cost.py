@@ -321,6 +321,8 @@ BAD_ARCHS = [
     ("mbconv_r1_k3_s1_e0_c16", "expand_ratio must be >= 1"),
     ("mbconv_r1_k3_s1_e6_c0", "filters must be >= 1, got 0"),
     ("mbconv_r1_k3_s1_e6_c16_se1.5", "se_ratio must be in"),
+    ("ghost_r1_k3_s1_m0_c32", "mid_filters must be >= 1"),
+    ("eespdown_c64_b0_rf13", "branches must be >= 1"),
 ]
 
 
