@@ -224,6 +224,48 @@ def test_our_own_files(tmp_path, suffix):
     )
 
 
+# Issue 20: a file that exists but is text or cut short is named, with what
+# was expected (before: "File not found" for a .keras, h5py's and
+# safetensors' own words without the path, torch's pickling advice).
+BAD_FILES = [
+    ("model.keras", "text", "is not a .keras archive"),
+    ("model.keras", "truncated", "is not a .keras archive"),
+    ("model.h5", "text", "is not an HDF5 file"),
+    ("model.weights.h5", "text", "is not an HDF5 file"),
+    ("model.weights.h5", "truncated", "could not be read as keras_weights"),
+    ("model.safetensors", "text", "is not a readable .safetensors file"),
+    ("model.pth", "text", "is not a readable PyTorch checkpoint"),
+]
+
+
+@pytest.mark.parametrize("name, damage, words", BAD_FILES)
+def test_unreadable_files_are_errors_naming_the_file(
+    name, damage, words, tmp_path
+):
+    if name.endswith(".pth"):
+        pytest.importorskip("torch")
+    model = tfeff.create_model("test_efficientnet", num_classes=4)
+    path = tmp_path / name
+    if damage == "text":
+        path.write_text("not a model")
+    else:
+        whole = tmp_path / f"whole{name[len('model') :]}"
+        model.save(whole) if name.endswith(".keras") else model.save_weights(
+            whole
+        )
+        data = whole.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    references = (".safetensors", ".pth")
+    source = (
+        {"source": "timm:tf_efficientnet_b0"}
+        if name.endswith(references)
+        else {}
+    )
+    with pytest.raises(ValueError, match=words) as error:
+        tfeff.weights.load(model, str(path), **source)
+    assert str(path) in str(error.value)
+
+
 def test_unknown_file_type(tmp_path):
     path = tmp_path / "weights.bin.txt"
     path.write_text("x")

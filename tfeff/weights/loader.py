@@ -231,6 +231,7 @@ def load_file(model, path, *, format=None, source=None):
         elif path.endswith(".weights.h5"):
             format = "keras_weights"
         elif path.endswith((".h5", ".hdf5")):
+            _check_container(path, "keras_h5")
             format = (
                 "keras_h5" if readers.is_legacy_h5(path) else "keras_weights"
             )
@@ -253,6 +254,41 @@ def load_file(model, path, *, format=None, source=None):
             f"Received: source={source!r}"
         )
     described = f"Weights file {path!r}"
+    _check_container(path, format)
+    try:
+        named = _read_named(model, path, format, source)
+    except OSError as error:  # h5py, zipfile, torch: a file cut short.
+        raise ValueError(
+            f"Weights file {path!r} could not be read as {format}: {error}"
+        ) from error
+    if not _has_classifier(model):
+        named = {k: v for k, v in named.items() if k not in _CLASSIFIER_LAYERS}
+    assign_named_weights(model, named, source=described)
+    return model
+
+
+def _check_container(path, format):
+    """A file whose bytes are not its format's container is refused with
+    its name, before a library reports it in its own words (keras says
+    "File not found" of a text file named `.keras`)."""
+    import zipfile
+
+    import h5py
+
+    if format == "keras" and not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"Weights file {path!r} is not a .keras archive (a zip file); "
+            "it may be truncated or another format."
+        )
+    if format in ("keras_weights", "keras_h5") and not h5py.is_hdf5(path):
+        raise ValueError(
+            f"Weights file {path!r} is not an HDF5 file (.h5 / .weights.h5); "
+            "it may be truncated or another format."
+        )
+
+
+def _read_named(model, path, format, source):
+    """{tfeff layer name: [arrays]} from the file, per its format."""
     if format == "keras":
         named = readers.read_keras_archive(path)
     elif format == "keras_weights":
@@ -290,10 +326,7 @@ def load_file(model, path, *, format=None, source=None):
             )
     else:
         raise ValueError(f"Unknown weights format. Received: format={format!r}")
-    if not _has_classifier(model):
-        named = {k: v for k, v in named.items() if k not in _CLASSIFIER_LAYERS}
-    assign_named_weights(model, named, source=described)
-    return model
+    return named
 
 
 def _has_layer(model, name):
@@ -328,7 +361,7 @@ def _unknown_source_message(state, path, model):
             f"{list_sources('timm:*')}."
         )
     return (
-        f"Weights file {path!r} is a PyTorch checkpoint of unknown layout "
+        f"Weights file {path!r} is a reference checkpoint of unknown layout "
         f"(first tensors: {list(state)[:5]}) for model {model.name!r}. "
         "Pass source='<library>:<model>', one of "
         f"{list_sources()}."

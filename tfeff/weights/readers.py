@@ -188,7 +188,13 @@ def read_state_dict(path):
     if str(path).endswith(".safetensors"):
         from safetensors.numpy import load_file
 
-        return load_file(str(path))
+        try:
+            return load_file(str(path))
+        except Exception as error:  # SafetensorError, OSError: its words.
+            raise ValueError(
+                f"Weights file {str(path)!r} is not a readable .safetensors "
+                f"file ({type(error).__name__}: {error})."
+            ) from error
     try:
         import torch
     except ImportError:
@@ -196,7 +202,14 @@ def read_state_dict(path):
             f"Reading {path} needs PyTorch (pip install 'tfeff[torch]'); "
             "or convert it to .safetensors, which tfeff reads without torch."
         ) from None
-    state = torch.load(str(path), map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as error:  # UnpicklingError, RuntimeError, EOFError.
+        raise ValueError(
+            f"Weights file {str(path)!r} is not a readable PyTorch checkpoint "
+            f"(a state dict of tensors; {type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else ''})."
+        ) from error
     for key in ("state_dict", "model", "model_state_dict"):
         if (
             isinstance(state, dict)
