@@ -408,6 +408,11 @@ def _qat_and_export(config, data, winner_path, out, phases):
     representative = [x_train[i : i + 32] for i in range(0, 256, 32)]
     with phases("qat"):
         _say(config, f"[qat] fake-quant twin, {config.qat_epochs} epoch(s)")
+        # Seeded here, not by whatever trained last in this process: op
+        # determinism (enable_determinism) refuses unseeded random ops, so a
+        # run resumed after the retrain failed in fit's shuffle, and the
+        # seed makes a resumed QAT the same as an uninterrupted one.
+        keras.utils.set_random_seed(config.seed)
         qat = quantize_aware(model, representative_data=representative)
         if config.qat_epochs:
             # Fine-tuning at a tenth of the proxy's peak rate, BN frozen
