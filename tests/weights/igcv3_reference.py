@@ -25,6 +25,9 @@ import sys
 
 import numpy as np
 
+# The EdgeNets cases' two noise images (NumPy only, no torch).
+from tests.weights.edgenets_reference import inputs  # noqa: F401
+
 RGB_MEAN = np.array([123.68, 116.779, 103.939])
 # The seeded weights are not trained; this scale (found once) brings the
 # logits to about +-2, well above the biases' +-0.3.
@@ -56,12 +59,6 @@ def seeded_params(tensors, seed=0, classifier_scale=CLASSIFIER_SCALE):
                 value *= 0.05 * classifier_scale
         params[name] = value.astype("float32")
     return params
-
-
-def inputs():
-    """Two 224 x 224 RGB images of uniform noise in [0, 255]."""
-    rng = np.random.default_rng(7)
-    return rng.uniform(0, 255, (2, 224, 224, 3)).astype("float32")
 
 
 def main(checkout, out_dir):
