@@ -101,6 +101,7 @@ def assert_each_op_matches_its_simulation(path, qat, images):
     [
         "hard_sigmoid",  # relu6(z + 3) / 6: the +3 on a zero bias.
         "constant",  # A prior bias, e.g. -log((1 - 0.01) / 0.01).
+        "batch_norm",  # One after a sum: its offset, beta, is constant.
     ],
 )
 def test_equal_bias_channels_survive_per_channel_quantization(bias, tmp_path):
@@ -114,10 +115,19 @@ def test_equal_bias_channels_survive_per_channel_quantization(bias, tmp_path):
     if bias == "hard_sigmoid":
         gate = keras.layers.Conv2D(16, 1, activation="hard_sigmoid")(squeezed)
         outputs = keras.layers.Multiply()([inputs, gate])
-    else:
+    elif bias == "constant":
         outputs = keras.layers.Conv2D(
             16, 3, bias_initializer=keras.initializers.Constant(-4.6)
         )(inputs)
+    else:
+        summed = keras.layers.Add()(
+            [keras.layers.Conv2D(16, 1)(inputs) for _ in range(2)]
+        )
+        norm = keras.layers.BatchNormalization(
+            beta_initializer=keras.initializers.Constant(0.5),
+            gamma_initializer=keras.initializers.RandomUniform(0.2, 3.0),
+        )
+        outputs = norm(summed)
     model = keras.Model(inputs, outputs)
     images = np.random.default_rng(0).uniform(0, 4, (8, 8, 8, 16))
     qat = quantize_aware(model, images.astype("float32"))

@@ -476,10 +476,9 @@ class ChannelAffine(keras.layers.Layer):
         )
         kernel = ops.reshape(kernel, (1, 1, -1, 1))
         offset = ops.convert_to_tensor(self.offset, dtype="float32")
-        return (
-            ops.depthwise_conv(inputs, kernel, strides=1, padding="same")
-            + offset
-        )
+        return ops.depthwise_conv(
+            inputs, kernel, strides=1, padding="same"
+        ) + _never_splat(offset)  # The bias of a per-channel conv too.
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -538,7 +537,6 @@ class QuantizedBatchNormalization(keras.layers.BatchNormalization):
         scale = ops.reshape(scale, (1, 1, 1, -1))
         scale = _fake_quant(scale, -bound, bound, narrow_range=True, axis=-1)
         kernel = ops.reshape(scale, (1, 1, -1, 1))
-        return (
-            ops.depthwise_conv(inputs, kernel, strides=1, padding="same")
-            + offset
-        )
+        return ops.depthwise_conv(
+            inputs, kernel, strides=1, padding="same"
+        ) + _never_splat(offset)  # The bias of a per-channel conv too.
