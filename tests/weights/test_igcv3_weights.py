@@ -12,6 +12,7 @@ an MXNet `.params` file, read by `tfeff.weights` (source
 1e-4 (logits of about +-2, at most 3.3).
 """
 
+import dataclasses
 import json
 import os
 import struct
@@ -127,3 +128,15 @@ def test_igcv3_catalog_entry_is_the_released_file():
     assert entry.hash_algorithm == "git-blob-sha1"
     assert entry.format == "mxnet_params" and entry.source == "mxnet:igcv3"
     assert entry.top1 is None  # The README does not say which model it is.
+
+
+def test_igcv3_weights_refuse_the_tensorflow_numerics(tmp_path):
+    """MXNet padded symmetrically with epsilon 1e-5: a network built with
+    TensorFlow's "SAME" padding is another network for these weights."""
+    arch = tfeff.models.get_variant("igcv3_d").resolved_arch()
+    model = tfeff.build_image_classifier(
+        dataclasses.replace(arch, numerics=tfeff.spec.TF_NUMERICS),
+        input_shape=(224, 224, 3),
+    )
+    with pytest.raises(ValueError, match="igcv3-0000.params.*numerics"):
+        tfeff.weights.load(model, _params_file(tmp_path), source="mxnet:igcv3")
