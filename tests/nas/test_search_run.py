@@ -43,6 +43,15 @@ def env(**extra):
     return result
 
 
+def run_to_the_end(args):
+    """Runs the search command; it must exit 0. Returns the completed run."""
+    result = subprocess.run(
+        args, env=env(), capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
 def check_report(out, trials):
     rows = read_jsonl(os.path.join(out, "trials.jsonl"))
     assert len(rows) == trials
@@ -112,14 +121,7 @@ def test_resume_after_sigkill_skips_finished_trials(tmp_path):
             if name.endswith(".json"):
                 with open(os.path.join(folder, name)) as file:
                     json.load(file)
-    resumed = subprocess.run(
-        args + ["--resume"],
-        env=env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    resumed = run_to_the_end(args + ["--resume"])
     assert f"Resuming: {len(before)} finished trial(s) kept." in resumed.stdout
     rows, _ = check_report(out, 4)
     after = {row["trial_id"]: row for row in rows}
@@ -133,10 +135,7 @@ def test_resume_after_sigkill_skips_finished_trials(tmp_path):
 def test_qat_and_export_resume_after_a_kill_to_the_same_result(tmp_path):
     out = str(tmp_path / "run")
     args = [sys.executable, RUN] + TINY + ["--trials", "2", "--out", out]
-    first_run = subprocess.run(
-        args, env=env(), capture_output=True, text=True, timeout=600
-    )
-    assert first_run.returncode == 0, first_run.stderr[-3000:]
+    run_to_the_end(args)
     # Killed during QAT or export (both write atomically, so their files
     # are absent): the rerun redoes them alone, to the same result. Before,
     # it failed in QAT's fit ("Random ops require a seed ...": op
@@ -145,14 +144,7 @@ def test_qat_and_export_resume_after_a_kill_to_the_same_result(tmp_path):
         first = json.load(file)["winner"]
     for name in ("export.json", "model_int8.tflite"):
         os.remove(os.path.join(out, name))
-    again = subprocess.run(
-        args + ["--resume"],
-        env=env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert again.returncode == 0, again.stderr[-3000:]
+    run_to_the_end(args + ["--resume"])
     _, summary = check_report(out, 2)
     for key in ("int8_val_accuracy", "qat_val_accuracy"):
         if key in first:
