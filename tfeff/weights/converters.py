@@ -1119,11 +1119,11 @@ def _mxnet_igcv3(state, spec, layers):
     unit("stem", "first-3x3-conv")
     instances = _stage_instances(spec, IGCV3Spec)
     stages = sorted({inst.stage for inst in instances})
-    first = {}
+    blocks_so_far = {}  # per stage: its blocks converted so far
     for inst in instances:
         i = stages.index(inst.stage)
-        j = first.setdefault(i, 0)
-        first[i] = j + 1
+        j = blocks_so_far.setdefault(i, 0)
+        blocks_so_far[i] = j + 1
         n, p = inst.name, f"seq-{i}-block{j}"
         unit(f"{n}_expand", f"{p}-exp", grouped=True)
         unit(f"{n}_dw", f"{p}-depthwise", depthwise=True)
