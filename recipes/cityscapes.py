@@ -13,8 +13,6 @@ configs/cityscapes.yaml. Started again with the same command, a run resumes.
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import tfeff  # noqa: E402
 from tfeff.data.cityscapes import CityscapesReader  # noqa: E402
 from tfeff.models.segmentation import SemanticSegmenter  # noqa: E402

@@ -12,12 +12,13 @@ again with the same command, a run resumes.
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# tfeff first: it imports TensorFlow with its start-up lines captured.
+import tfeff  # noqa: E402
 
+# isort: split
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import tfeff  # noqa: E402
 from tfeff.data.coco import CocoReader  # noqa: E402
 from tfeff.export.detection import with_postprocessing  # noqa: E402
 from tfeff.models import ssd  # noqa: E402

@@ -15,12 +15,13 @@ then `--data-dir /tmp/toy --epochs 2 --image-size 64 --batch-size 8`.
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# tfeff first: it imports TensorFlow with its start-up lines captured.
+import tfeff  # noqa: E402
 
+# isort: split
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import tfeff  # noqa: E402
 from tfeff.data.imagenet import ImageNetReader  # noqa: E402
 from tfeff.train import recipe  # noqa: E402
 from tfeff.train.runner import prepare_runtime  # noqa: E402

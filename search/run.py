@@ -6,12 +6,9 @@ quantization-aware training, TFLite int8 / EdgeTPU export and a report in
 options. The pipeline itself is `tfeff.nas.pipeline.run_search`.
 """
 
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from tfeff.nas.cli import main  # noqa: E402
+from tfeff.nas.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,6 +7,12 @@ builder.
 
 __version__ = "0.1.0"
 
+from tfeff._console import quiet_keras_import  # noqa: E402
+
+# TensorFlow's start-up lines (oneDNN, cuInit, CPU features) are not the
+# user's business; TFEFF_VERBOSE=1 shows them (tfeff/_console.py).
+quiet_keras_import()
+
 from tfeff import applications  # noqa: E402
 from tfeff import data  # noqa: E402
 from tfeff import layers  # noqa: E402

@@ -119,7 +119,10 @@ def analyze(tflite_path):
     """Applies the EdgeTPU rules to every op of a `.tflite` file."""
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=os.fspath(tflite_path))
+    from tfeff._console import native_output_captured
+
+    with native_output_captured():
+        interpreter = Interpreter(model_path=os.fspath(tflite_path))
     tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
     details = interpreter._get_ops_details()
     inputs = {d["index"] for d in interpreter.get_input_details()}

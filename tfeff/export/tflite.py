@@ -165,7 +165,12 @@ def convert(
             dtype = tf.int8 if io_dtype == "int8" else tf.uint8
             converter.inference_input_type = dtype
             converter.inference_output_type = dtype
-    return converter.convert()
+    from tfeff._console import native_output_captured
+
+    # The converter prints a dozen C++ lines per call (`fully_quantize:
+    # ...`, NodeDef attribute notes); shown only if it fails.
+    with native_output_captured():
+        return converter.convert()
 
 
 def to_tflite(
@@ -232,7 +237,9 @@ def xnnpack_can_prepare(path):
 
     import tensorflow as tf
 
-    with warnings.catch_warnings():
+    from tfeff._console import native_output_captured
+
+    with warnings.catch_warnings(), native_output_captured():
         warnings.simplefilter("ignore")
         try:
             interpreter = tf.lite.Interpreter(model_path=os.fspath(path))
@@ -262,10 +269,14 @@ def make_interpreter(path, num_threads=2):
         kwargs["experimental_op_resolver_type"] = (
             OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         )
-    interpreter = Interpreter(
-        model_path=os.fspath(path), num_threads=num_threads, **kwargs
-    )
-    interpreter.allocate_tensors()
+    from tfeff._console import native_output_captured
+
+    # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." per model.
+    with native_output_captured():
+        interpreter = Interpreter(
+            model_path=os.fspath(path), num_threads=num_threads, **kwargs
+        )
+        interpreter.allocate_tensors()
     return interpreter, xnnpack
 
 

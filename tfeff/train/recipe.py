@@ -49,10 +49,18 @@ def build_parser(description):
         metavar="KEY=VALUE",
         help="override one config key (repeatable)",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show TensorFlow's own log lines",
+    )
     return parser
 
 
 def resolve(args, defaults_file):
+    from tfeff._console import set_verbose
+
+    set_verbose(getattr(args, "verbose", False))
     flags = {
         "model": args.model,
         "data_dir": args.data_dir,
