@@ -39,3 +39,42 @@ def atomic_write_json(path, obj, indent=2):
     atomic_write_text(
         path, json.dumps(obj, indent=indent, sort_keys=False) + "\n"
     )
+
+
+def save_keras_atomically(model, path, *, include_optimizer=True):
+    """`model.save` to a temporary `.keras` beside `path`, then a rename.
+
+    Args:
+        model: `keras.Model`.
+        path: str. The `.keras` file.
+        include_optimizer: bool. False saves the architecture and weights
+            alone, uncompiled: a third of the size for a model trained
+            with momentum, and what a deliverable needs. (Keras 3 has no
+            such switch: `clone_model` recompiles the clone and builds its
+            optimizer, so the copy here is made from the config.)
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    if not include_optimizer and getattr(model, "optimizer", None) is not None:
+        model = _uncompiled_copy(model)
+    handle, temporary = tempfile.mkstemp(
+        dir=directory, prefix=".", suffix=".keras"
+    )
+    os.close(handle)
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def _uncompiled_copy(model):
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    for attribute in ("_settings",):  # tfeff's arch and preprocessing.
+        if hasattr(model, attribute):
+            setattr(copy, attribute, getattr(model, attribute))
+    return copy
+

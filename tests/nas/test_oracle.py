@@ -3,6 +3,7 @@ are deterministic for a seed; nothing is trained here (scores are made up)."""
 
 import json
 import os
+import random
 
 import pytest
 
@@ -125,23 +126,60 @@ def test_oracle_stops_when_the_space_is_exhausted(tmp_path):
 def test_latency_constraint_filters_candidates(tmp_path):
     space = SearchSpace(resolution=224, num_classes=10)
 
+    refused = []
+
     def constraint(values, cost):
         # A stand-in latency model: 1 ms per 40 M MACs.
         latency = cost.macs / 40e6
-        return None if latency > 6.0 else {"latency_ms": latency}
+        if latency > 6.0:
+            refused.append(latency)
+            return "over the latency budget"
+        return {"latency_ms": latency}
 
     oracle = BudgetedOracle(
         space, None, max_trials=6, seed=0, constraint=constraint
     )
     oracle._set_project_dir(str(tmp_path), "latency")
+    counted = 0
     for _ in range(6):
         trial = oracle.create_trial("tuner0")
         info = oracle.candidates[trial.trial_id]
         assert info["latency_ms"] <= 6.0
         assert info["macs"] <= 240_000_000
+        # Every refused draw is counted with its reason, for the progress
+        # line ("12 draws refused first: 9 over the latency budget, ...").
+        counted += info.get("rejected", {}).get("over the latency budget", 0)
+        assert set(info.get("rejected", {})) <= {
+            "over the latency budget",
+            "invalid",
+            "tried already",
+        }
         oracle.update_trial(trial.trial_id, {"val_accuracy": 0.1})
         trial.status = trial_module.TrialStatus.COMPLETED
         oracle.end_trial(trial)
+    assert counted == len(refused) > 0
+
+
+def test_seeded_baselines_are_named_in_their_trials(tmp_path):
+    space = SearchSpace(skeleton="test_tiny")
+    seeds = [space.sample(random.Random(k)) for k in range(2)]
+    oracle = BudgetedOracle(
+        space,
+        None,
+        max_trials=3,
+        seed=0,
+        seed_values=seeds,
+        seed_labels=["first style", "second style"],
+    )
+    oracle._set_project_dir(str(tmp_path), "labels")
+    labels = []
+    for _ in range(3):
+        trial = oracle.create_trial("tuner0")
+        labels.append(oracle.candidates[trial.trial_id].get("baseline"))
+        oracle.update_trial(trial.trial_id, {"val_accuracy": 0.1})
+        trial.status = trial_module.TrialStatus.COMPLETED
+        oracle.end_trial(trial)
+    assert labels == ["first style", "second style", None]
 
 
 def test_bad_strategy_and_trials_are_clear_errors():

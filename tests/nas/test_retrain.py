@@ -56,7 +56,7 @@ def setup(tmp_path, monkeypatch):
     }
     calls = []
 
-    def fake_train(arch, data, resolution, settings, verbose=0):
+    def fake_train(arch, data, resolution, settings, verbose=0, callbacks=()):
         calls.append((arch, settings.seed, settings.epochs))
         if fake_train.fail_at == len(calls):
             raise KeyboardInterrupt

@@ -73,7 +73,14 @@ def check_budget(space, budget_macs):
 
 
 def sample_within_budget(
-    space, rng, budget_macs, *, propose=None, accept=None, max_draws=2000
+    space,
+    rng,
+    budget_macs,
+    *,
+    propose=None,
+    accept=None,
+    max_draws=2000,
+    rejected=None,
 ):
     """Draws candidates until a valid one costs at most `budget_macs`.
 
@@ -84,10 +91,14 @@ def sample_within_budget(
             `space.resolution`; None for no MACs budget.
         propose: optional callable `rng -> values` (e.g. a mutation of a
             parent); defaults to `space.sample`.
-        accept: optional callable `(values, cost) -> dict or None`, asked
-            after the MACs check: None rejects the draw (a duplicate, over a
-            latency budget), a dict becomes `Candidate.extras`.
+        accept: optional callable `(values, cost) -> dict, str or None`,
+            asked after the MACs check: a dict accepts the draw and becomes
+            `Candidate.extras`; a str (why: "tried already", "over the
+            latency budget") or None refuses it.
         max_draws: int. Draws before giving up.
+        rejected: optional dict, reason -> count, updated with every
+            refused draw ("invalid", "over the MACs budget", `accept`'s
+            reasons), for the progress line.
 
     Returns:
         `Candidate`.
@@ -96,23 +107,34 @@ def sample_within_budget(
         BudgetExceededError: nothing within `max_draws` fits.
     """
     propose = propose or space.sample
+    rejected = {} if rejected is None else rejected
+
+    def refuse(reason):
+        rejected[reason] = rejected.get(reason, 0) + 1
+
     for _ in range(max_draws):
         values = propose(rng)
         try:
             cost = space.cost(values)
         except ValueError:
-            continue  # An invalid combination (e.g. an EESP that cannot widen).
+            # An invalid combination (e.g. an EESP that cannot widen).
+            refuse("invalid")
+            continue
         if budget_macs is not None and cost.macs > budget_macs:
+            refuse("over the MACs budget")
             continue
         extras = {} if accept is None else accept(values, cost)
-        if extras is None:
+        if not isinstance(extras, dict):
+            refuse(extras if isinstance(extras, str) else "refused")
             continue
         return Candidate(
             values, space.arch(values), cost.params, cost.macs, extras
         )
     budget = "the budget" if budget_macs is None else format_macs(budget_macs)
+    reasons = ", ".join(f"{n} {why}" for why, n in rejected.items())
     raise BudgetExceededError(
-        f"No new valid candidate within {budget} in {max_draws} draws."
+        f"No new valid candidate within {budget} in {max_draws} draws "
+        f"({reasons})."
     )
 
 

@@ -17,7 +17,8 @@ EPILOG = """\
 examples:
   tfeff-search --budget 0.4GFLOPs
   tfeff-search --budget 300M --space mbconv,ghost --trials 20 --oracle bayesian
-  tfeff-search --budget 0.4G --latency-budget 8ms
+  tfeff-search --budget 0.4G --latency-budget 9ms    (pick it with
+                    tfeff-profile efficientnet_b0 --latency: a baseline's ms)
   tfeff-search --budget 0.4G --resume                (continue the latest run)
 
 distributed (one search, several processes, shared --out):
@@ -194,7 +195,14 @@ def build_parser():
         help="continue the run in --out (default: the latest runs/search-*)",
     )
     add("-q", "--quiet", action="store_true", help="print nothing but errors")
-    add("-v", "--verbose", action="store_true", help="also print Keras epochs")
+    add(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print Keras' own epoch lines, each latency measurement "
+        "and TensorFlow's warnings (TFEFF_VERBOSE=1 in the environment: "
+        "also its C++ log lines)",
+    )
     return parser
 
 
@@ -203,6 +211,7 @@ def config_from_args(args, parser):
     from tfeff.nas.pipeline import SearchConfig
     from tfeff.nas.pipeline import default_out_dir
     from tfeff.nas.pipeline import latest_run
+    from tfeff.nas.tuner import is_worker
     from tfeff.profile.budget import parse_budget
 
     try:
@@ -224,6 +233,15 @@ def config_from_args(args, parser):
             out = latest_run()
             if out is None:
                 raise ValueError("--resume found no runs/search-* to continue.")
+        if (
+            args.resume
+            and not os.path.isfile(os.path.join(out, "config.json"))
+            and not is_worker()
+        ):
+            raise ValueError(
+                f"--resume: {out!r} holds no search to continue (no "
+                "config.json); leave out --resume to start one there."
+            )
         if out is None:
             out = default_out_dir()
         elif (
@@ -266,17 +284,24 @@ def config_from_args(args, parser):
 
 
 def main(argv=None):
+    from tfeff._console import set_verbose
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    set_verbose(args.verbose)
     config = config_from_args(args, parser)
+    from tfeff.nas.budget import BudgetExceededError
+    from tfeff.nas.pipeline import SearchSetupError
     from tfeff.nas.pipeline import prepare
     from tfeff.nas.pipeline import run_search
 
     try:
-        prepare(config)  # Budget feasibility, before loading anything.
-    except ValueError as error:
+        prepare(config)  # Budget, lock: before loading anything.
+        run_search(config)
+    except (BudgetExceededError, SearchSetupError) as error:
+        # Refusals up front (a latency budget nothing meets is found once
+        # the table has the cheapest candidate), not failures of the work.
         parser.error(str(error))
-    run_search(config)
     return 0
 
 

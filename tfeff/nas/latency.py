@@ -10,6 +10,13 @@ mode, thread count and TensorFlow version, so later searches on the same
 host reuse them. `check(arch)` measures the whole model and reports the
 table's error: per-invoke overhead and cross-block fusion make the sum
 differ from the whole.
+
+From a cold cache most of a latency-budgeted search's time went into
+measuring blocks of candidates that were then refused. `fits(arch, budget)`
+therefore first estimates the blocks the table lacks from the measured
+milliseconds per MAC of blocks of the same kind, and refuses without
+measuring a candidate whose estimate exceeds the budget by more than
+`screen_margin` (20 %); the rest are measured and judged on the table.
 """
 
 import hashlib
@@ -22,6 +29,11 @@ import time
 import numpy as np
 
 from tfeff.files import atomic_write_json
+
+# A candidate whose estimated latency exceeds the budget by more than this
+# is refused without measuring its missing blocks. The estimate's error on
+# the baselines' blocks is recorded in benchmarks/RESULTS.md.
+SCREEN_MARGIN = 0.2
 
 CACHE_ENV = "TFEFF_CACHE_DIR"
 
@@ -85,6 +97,8 @@ class LatencyTable:
         directory: str. Cache folder; defaults to `cache_dir()`.
         runs: int. Timed invocations per measurement (median kept).
         verbose: bool. Print a line per measured block.
+        screen_margin: float. `fits` refuses, unmeasured, a candidate
+            estimated more than this fraction over the budget.
     """
 
     def __init__(
@@ -97,6 +111,7 @@ class LatencyTable:
         directory=None,
         runs=20,
         verbose=True,
+        screen_margin=SCREEN_MARGIN,
     ):
         if mode not in ("int8", "float32"):
             raise ValueError(
@@ -116,7 +131,12 @@ class LatencyTable:
         self.path = os.path.join(
             directory or cache_dir(), "latency", f"{host}-{digest}.json"
         )
+        self.screen_margin = screen_margin
         self.entries = {}
+        # Milliseconds per MAC of measured blocks, by block kind and key:
+        # the estimate for blocks not yet measured.
+        self._ms_per_mac = {}
+        self.measured_blocks = 0  # In this process.
         self._unsaved = 0
         if os.path.isfile(self.path):
             import json
@@ -145,6 +165,27 @@ class LatencyTable:
             size,
         )
         return spec, rows + [classifier], channels
+
+    def _kinds_and_macs(self, spec, rows):
+        """Each row's block kind and MACs (the classifier's: pooling and
+        dense layers together)."""
+        from tfeff.profile.cost import estimate_cost
+
+        report = estimate_cost(
+            spec, self.resolution, num_classes=self.num_classes
+        )
+        blocks = len(rows) - 1
+        kinds = [row.kind for row in report.rows[:blocks]] + ["classifier"]
+        macs = [row.macs for row in report.rows[:blocks]]
+        macs.append(sum(row.macs for row in report.rows[blocks:]))
+        return kinds, macs
+
+    def _learn(self, rows, kinds, macs):
+        for (key, _, _), kind, count in zip(rows, kinds, macs):
+            if key in self.entries:
+                self._ms_per_mac.setdefault(kind, {})[key] = self.entries[
+                    key
+                ] / max(count, 1)
 
     def _probe(self, spec, instance, size, channels):
         import keras
@@ -198,16 +239,14 @@ class LatencyTable:
             )
 
     def _measure(self, spec, instance, size, channels):
-        import keras
-
         model, pixels = self._probe(spec, instance, size, channels)
-        latency = self._measure_model(model, pixels)
-        keras.backend.clear_session()
-        return latency
+        return self._measure_model(model, pixels)
 
     def block_latencies(self, arch):
         """[(key, milliseconds)] for every block of `arch`, measuring
         the entries the table lacks."""
+        import keras
+
         spec, rows, channels = self._instances(arch)
         # Each distinct block once: repeated blocks of a stage share a key.
         missing = list(
@@ -216,6 +255,7 @@ class LatencyTable:
         for index, (key, instance, size) in enumerate(missing, start=1):
             start = time.perf_counter()
             self.entries[key] = self._measure(spec, instance, size, channels)
+            self.measured_blocks += 1
             self._unsaved += 1
             if self.verbose:
                 print(
@@ -224,6 +264,11 @@ class LatencyTable:
                     f"{time.perf_counter() - start:.1f} s)",
                     flush=True,
                 )
+        if missing:
+            # Once per candidate, not per block: clearing costs about as
+            # much as building a probe.
+            keras.backend.clear_session()
+            self._learn(rows, *self._kinds_and_macs(spec, rows))
         if self._unsaved >= 8:
             self.save()
         return [(key, self.entries[key]) for key, _, _ in rows]
@@ -231,6 +276,51 @@ class LatencyTable:
     def predict(self, arch):
         """Predicted latency of `arch` in milliseconds."""
         return float(sum(ms for _, ms in self.block_latencies(arch)))
+
+    def estimate(self, arch):
+        """`(milliseconds, exact)` without measuring anything.
+
+        Blocks in the table count their measured time; the others their
+        MACs times the median milliseconds per MAC of measured blocks of the
+        same kind (of all kinds, if none of its own). `exact` is True when
+        every block was in the table (the estimate is then `predict`'s
+        value); the milliseconds are None when nothing is measured yet.
+        """
+        spec, rows, _ = self._instances(arch)
+        if all(key in self.entries for key, _, _ in rows):
+            return float(sum(self.entries[key] for key, _, _ in rows)), True
+        kinds, macs = self._kinds_and_macs(spec, rows)
+        self._learn(rows, kinds, macs)
+        every = [
+            r for ratios in self._ms_per_mac.values() for r in ratios.values()
+        ]
+        if not every:
+            return None, False
+        total = 0.0
+        for (key, _, _), kind, count in zip(rows, kinds, macs):
+            if key in self.entries:
+                total += self.entries[key]
+                continue
+            ratios = list(self._ms_per_mac.get(kind, {}).values()) or every
+            total += float(np.median(ratios)) * count
+        return total, False
+
+    def fits(self, arch, budget_ms):
+        """`(milliseconds, None)` when `arch` fits `budget_ms` on the
+        table, else `(milliseconds or None, why)`: over the budget as
+        measured, or (unmeasured) as estimated by more than
+        `screen_margin`."""
+        estimate, exact = self.estimate(arch)
+        if (
+            not exact
+            and estimate is not None
+            and estimate > budget_ms * (1.0 + self.screen_margin)
+        ):
+            return estimate, "over the latency budget (estimated)"
+        latency = self.predict(arch)
+        if latency > budget_ms:
+            return latency, "over the latency budget"
+        return latency, None
 
     def measure(self, arch):
         """Measured whole-model latency of `arch` in milliseconds."""

@@ -62,9 +62,12 @@ class BudgetedOracle(keras_tuner.Oracle):
         max_trials: int. Trials in the search, seeded ones included.
         seed: int.
         seed_values: list of candidate dicts tried first (e.g. baselines).
-        constraint: optional callable `(values, cost) -> dict or None`: extra
-            measurements for a candidate (e.g. `{"latency_ms": 7.1}`), None
-            when the candidate breaks a further budget (latency).
+        seed_labels: names of `seed_values` (e.g. "GhostNet style"),
+            recorded with their trials.
+        constraint: optional callable `(values, cost) -> dict, str or
+            None`: extra measurements for a candidate (e.g.
+            `{"latency_ms": 7.1}`), or why it breaks a further budget ("over
+            the latency budget"; None says no more).
         population_size, tournament_size: regularized-evolution settings.
         initial_random: int. Random trials before evolution or the surrogate
             take over. Defaults to `max(3, max_trials // 4)`.
@@ -83,6 +86,7 @@ class BudgetedOracle(keras_tuner.Oracle):
         max_trials=10,
         seed=0,
         seed_values=(),
+        seed_labels=(),
         constraint=None,
         population_size=None,
         tournament_size=3,
@@ -121,15 +125,18 @@ class BudgetedOracle(keras_tuner.Oracle):
         self.budget_macs = budget_macs
         self.strategy = strategy
         self.seed_values = [dict(values) for values in seed_values]
+        self.seed_labels = list(seed_labels)
         self.constraint = constraint
         self.population_size = population_size or max(4, max_trials // 2)
         self.tournament_size = tournament_size
         self.initial_random = initial_random or max(3, max_trials // 4)
         self.candidates_per_step = candidates_per_step
         self.max_draws = max_draws
-        # Extra facts about proposed candidates (arch, params, MACs, latency)
-        # by trial id; saved with the oracle's state.
+        # Extra facts about proposed candidates (arch, params, MACs, latency,
+        # baseline name, refused draws) by trial id; saved with the
+        # oracle's state.
         self.candidates = {}
+        self._rejected = {}
 
     # --- proposals ---------------------------------------------------------
     def _completed(self):
@@ -143,19 +150,20 @@ class BudgetedOracle(keras_tuner.Oracle):
 
     def _accept(self, values, cost):
         if self._duplicate(values):
-            return None
+            return "tried already"
         if self.constraint is None:
             return {}
         return self.constraint(values, cost)
 
-    def _draw(self, rng, propose=None):
+    def _draw(self, rng, propose=None, max_draws=None):
         return sample_within_budget(
             self.space,
             rng,
             self.budget_macs,
             propose=propose,
             accept=self._accept,
-            max_draws=self.max_draws,
+            max_draws=max_draws or self.max_draws,
+            rejected=self._rejected,
         )
 
     def _evolve(self, rng):
@@ -220,15 +228,22 @@ class BudgetedOracle(keras_tuner.Oracle):
         index = int(trial_id)
         rng = random.Random(f"{self.seed}:{trial_id}")
         candidate = None
+        label = None
+        # Why draws were refused on the way to this trial's candidate.
+        self._rejected = {}
         try:
             if index < len(self.seed_values):
                 values = self.seed_values[index]
                 try:
+                    # One draw: the same values again would not fit either.
                     candidate = self._draw(
-                        rng, propose=lambda rng: dict(values)
+                        rng, propose=lambda rng: dict(values), max_draws=1
                     )
+                    if index < len(self.seed_labels):
+                        label = self.seed_labels[index]
                 except BudgetExceededError:
                     candidate = None  # Tried already, or over budget.
+                    self._rejected = {}
             if candidate is None:
                 completed = self._completed()
                 if (
@@ -249,6 +264,8 @@ class BudgetedOracle(keras_tuner.Oracle):
             "params": candidate.params,
             "macs": candidate.macs,
             **candidate.extras,
+            **({"baseline": label} if label else {}),
+            **({"rejected": dict(self._rejected)} if self._rejected else {}),
         }
         return {
             "status": trial_module.TrialStatus.RUNNING,

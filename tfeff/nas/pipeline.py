@@ -12,20 +12,28 @@ Files in `out`:
 - `trials.jsonl`: one line per finished trial (arch, params, MACs at the
   deployment resolution, latency if measured, proxy accuracy, time).
 - `tuner/`: keras-tuner's state (oracle and trials).
-- `retrain.json`, `retrain/<trial>.keras`: the best trials retrained longer,
-  each first widened by a channel multiplier to the MACs budget
-  (`fill_budget`; the baselines it is judged against are scaled so too).
-- `winner.keras`, `winner_arch.txt`: the winner (float, proxy resolution).
+- `retrain.json`: the best trials retrained longer, each first widened by a
+  channel multiplier to the MACs budget (`fill_budget`; the baselines it is
+  judged against are scaled so too). Their models live in `retrain/` until
+  the winner is chosen; then the winner's moves to `winner.keras` and the
+  others are deleted (their scores stay in `retrain.json`).
+- `winner.json`, `winner.keras`, `winner_arch.txt`: the winner (float, proxy
+  resolution, saved without optimizer state).
 - `model_int8.tflite`: the winner after QAT, fully int8.
 - `edgetpu/`: EdgeTPU artefacts and compatibility report.
 - `summary.json`, `pareto.png`: the report.
+- `.lock`: held (flock) by the process running the search; a second search
+  on the same folder is refused while it lives (keras-tuner workers excepted).
 """
 
 import dataclasses
 import datetime
+import fcntl
 import glob
 import json
 import os
+import platform
+import shutil
 import time
 
 import numpy as np
@@ -34,8 +42,12 @@ from tfeff.data.classification import check_dataset_name
 from tfeff.data.classification import load_dataset
 from tfeff.files import atomic_write_json
 from tfeff.files import atomic_write_text
+from tfeff.files import save_keras_atomically
 from tfeff.nas.budget import check_budget
 from tfeff.nas.budget import widen_to_budget
+from tfeff.nas.progress import QAT_EPOCH_UNITS
+from tfeff.nas.progress import RunClock
+from tfeff.nas.progress import format_duration
 from tfeff.nas.proxy import ProxySettings
 from tfeff.nas.proxy import evaluate_accuracy
 from tfeff.nas.proxy import train_candidate
@@ -159,7 +171,7 @@ def latest_run(root="runs"):
 def _check_resume(config, out):
     path = os.path.join(out, "config.json")
     if not os.path.isfile(path):
-        raise ValueError(
+        raise SearchSetupError(
             f"Nothing to resume in {out!r}: it holds no config.json."
         )
     with open(path) as file:
@@ -174,7 +186,7 @@ def _check_resume(config, out):
         details = ", ".join(
             f"{key}: {old!r} -> {new!r}" for key, (old, new) in changed.items()
         )
-        raise ValueError(
+        raise SearchSetupError(
             f"--resume must repeat the original settings of {out!r}; "
             f"these differ: {details}"
         )
@@ -206,6 +218,18 @@ def _say(config, message):
         print(message, flush=True)
 
 
+def _epoch_line(config, clock, phase, units_per_epoch=1.0):
+    """A line per epoch with the run's time left (`-v`: Keras' own lines
+    instead; the clock counts the epochs either way)."""
+    epochs = config.retrain_epochs if phase == "retrain" else config.qat_epochs
+
+    def say(text):
+        if config.verbose == 1:
+            print(text, flush=True)
+
+    return clock.epoch_callback(phase, say, epochs, units_per_epoch)
+
+
 def _restore_bn_momentum(model, momentum=0.99):
     # The proxy trains with 0.9; saved models carry the published 0.99.
     import keras
@@ -221,19 +245,58 @@ def save_model_atomic(model, path):
     The proxy trains with batch-norm momentum 0.9; the saved model carries
     the published 0.99 again.
     """
-    import keras
+    _restore_bn_momentum(model)
+    save_keras_atomically(model, path, include_optimizer=False)
 
-    clone = keras.models.clone_model(model)
-    clone.set_weights(model.get_weights())
-    _restore_bn_momentum(clone)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    temporary = f"{path}.partial.keras"
+
+class SearchSetupError(ValueError):
+    """A run refused before any work: its folder or settings do not allow it."""
+
+
+class SearchInUseError(SearchSetupError):
+    """Another process is running a search in the same folder."""
+
+
+_HELD_LOCKS = {}  # Absolute lock path -> open descriptor.
+
+
+def lock_run_folder(out):
+    """Takes `out/.lock` for this process, or refuses.
+
+    An advisory `flock`: the kernel drops it when its process ends, however
+    it ends, so a killed search never leaves the folder locked. Taking it
+    again in the same process is a no-op.
+
+    Raises:
+        SearchInUseError: another living process holds it.
+    """
+    path = os.path.abspath(os.path.join(out, ".lock"))
+    if path in _HELD_LOCKS:
+        return path
+    os.makedirs(out, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        clone.save(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.read(fd, 200).decode("utf-8", "replace").strip()
+        os.close(fd)
+        raise SearchInUseError(
+            f"{out!r} is in use by another search ({holder or 'a process'}"
+            "); wait for it to end or choose another --out. (keras-tuner "
+            "workers share a folder with KERASTUNER_TUNER_ID set.)"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"pid {os.getpid()} on {platform.node()}\n".encode())
+    _HELD_LOCKS[path] = fd
+    return path
+
+
+def unlock_run_folder(out):
+    """Lets `out/.lock` go (also done by the process's end)."""
+    fd = _HELD_LOCKS.pop(os.path.abspath(os.path.join(out, ".lock")), None)
+    if fd is not None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def build_space(config):
@@ -255,9 +318,13 @@ def prepare(config):
         ValueError: the budget is unparsable or no candidate fits it, the
             data set is unknown, ...
     """
+    from tfeff.nas.tuner import is_worker
+
     space = build_space(config)
     if config.budget_macs is not None:
         check_budget(space, config.budget_macs)
+    if config.out is not None and not is_worker():
+        lock_run_folder(config.out)
     return space
 
 
@@ -271,7 +338,7 @@ def retrain_seeds(config):
     return [config.seed + 1000 * k for k in range(config.retrain_seeds)]
 
 
-def _retrain(config, data, oracle, out, phases):
+def _retrain(config, data, oracle, out, phases, clock=None):
     """Retrains the best `retrain_top` distinct trials for longer.
 
     Each is trained `retrain_seeds` times and ranked on its mean validation
@@ -282,6 +349,7 @@ def _retrain(config, data, oracle, out, phases):
     """
     import keras
 
+    clock = clock or RunClock(config)
     path = os.path.join(out, "retrain.json")
     done = {}
     if os.path.isfile(path):
@@ -293,19 +361,29 @@ def _retrain(config, data, oracle, out, phases):
         if trial.score is not None
     ]
     seeds = retrain_seeds(config)
+
+    def scores_of(entry):
+        if entry is None:
+            return []
+        return list(entry.get("val_accuracy_per_seed", [entry["val_accuracy"]]))
+
+    def kept(trial):
+        entry = done.get(trial.trial_id)
+        path = os.path.join(out, "retrain", f"trial_{trial.trial_id}.keras")
+        return entry if entry is not None and os.path.isfile(path) else None
+
+    clock.plan(
+        "retrain",
+        config.retrain_epochs
+        * sum(max(len(seeds) - len(scores_of(kept(t))), 0) for t in best),
+    )
     results = []
     for rank, trial in enumerate(best, start=1):
         model_path = os.path.join(
             out, "retrain", f"trial_{trial.trial_id}.keras"
         )
-        entry = done.get(trial.trial_id)
-        if entry is not None and not os.path.isfile(model_path):
-            entry = None
-        scores = list(
-            entry.get("val_accuracy_per_seed", [entry["val_accuracy"]])
-            if entry
-            else []
-        )
+        entry = kept(trial)
+        scores = scores_of(entry)
         if len(scores) >= len(seeds):
             _say(
                 config,
@@ -342,6 +420,7 @@ def _retrain(config, data, oracle, out, phases):
             settings = dataclasses.replace(
                 config.proxy, epochs=config.retrain_epochs, seed=seed
             )
+            epoch_line = _epoch_line(config, clock, "retrain")
             with phases("retrain"):
                 model, metrics = train_candidate(
                     arch,
@@ -349,6 +428,7 @@ def _retrain(config, data, oracle, out, phases):
                     config.proxy_resolution,
                     settings,
                     verbose=2 if config.verbose >= 2 else 0,
+                    callbacks=[epoch_line],
                 )
             if not scores or metrics["val_accuracy"] > max(scores):
                 save_model_atomic(model, model_path)
@@ -386,7 +466,7 @@ def _retrain(config, data, oracle, out, phases):
     return results
 
 
-def _qat_and_export(config, data, winner_path, out, phases):
+def _qat_and_export(config, data, winner_path, out, phases, clock=None):
     """QAT fine-tuning of the winner, int8 export, EdgeTPU report."""
     import keras
 
@@ -396,6 +476,7 @@ def _qat_and_export(config, data, winner_path, out, phases):
     from tfeff.profile.latency import measure_tflite_latency
     from tfeff.quantize import quantize_aware
 
+    clock = clock or RunClock(config)
     result_path = os.path.join(out, "export.json")
     tflite_path = os.path.join(out, "model_int8.tflite")
     if os.path.isfile(result_path) and os.path.isfile(tflite_path):
@@ -407,7 +488,12 @@ def _qat_and_export(config, data, winner_path, out, phases):
     x_val = data.x_val.astype("float32")
     representative = [x_train[i : i + 32] for i in range(0, 256, 32)]
     with phases("qat"):
-        _say(config, f"[qat] fake-quant twin, {config.qat_epochs} epoch(s)")
+        epochs = config.qat_epochs
+        _say(
+            config,
+            f"[qat] quantization-aware training of the winner, {epochs} "
+            f"epoch{'s' if epochs != 1 else ''} (int8 rounding simulated)",
+        )
         # Seeded here, not by whatever trained last in this process: op
         # determinism (enable_determinism) refuses unseeded random ops, so a
         # run resumed after the retrain failed in fit's shuffle, and the
@@ -433,11 +519,18 @@ def _qat_and_export(config, data, winner_path, out, phases):
                 batch_size=config.proxy.batch_size,
                 epochs=config.qat_epochs,
                 verbose=2 if config.verbose >= 2 else 0,
+                callbacks=[_epoch_line(config, clock, "qat", QAT_EPOCH_UNITS)],
             )
         qat_accuracy, _ = evaluate_accuracy(qat, x_val, data.y_val)
         float_accuracy, _ = evaluate_accuracy(model, x_val, data.y_val)
+        clock.plan("qat", 0)
+        _say(
+            config,
+            f"    validation accuracy {qat_accuracy:.4f} simulated int8, "
+            f"{float_accuracy:.4f} float ({clock.text()})",
+        )
     with phases("export"):
-        _say(config, "[export] TFLite int8")
+        _say(config, "[export] int8 TFLite file, checked on the validation set")
         # int8 in and out: what EdgeTPUs and microcontrollers take.
         to_tflite(qat, tflite_path, mode="int8", io_dtype="int8")
         runner = TFLiteRunner(tflite_path)
@@ -459,8 +552,14 @@ def _qat_and_export(config, data, winner_path, out, phases):
             "model_int8": "model_int8.tflite",
             "model_int8_bytes": os.path.getsize(tflite_path),
         }
+        _say(
+            config,
+            f"    validation accuracy {int8_accuracy:.4f}, {latency:.2f} ms "
+            f"per image (1 thread, {config.proxy_resolution}x"
+            f"{config.proxy_resolution}, this host)",
+        )
         if config.edgetpu:
-            _say(config, "[export] EdgeTPU report")
+            _say(config, "[export] EdgeTPU compatibility report")
             report = to_edgetpu(tflite_path, os.path.join(out, "edgetpu"))
             mapped = sum(1 for op in report.ops if op.mapped)
             result["edgetpu"] = {
@@ -473,22 +572,107 @@ def _qat_and_export(config, data, winner_path, out, phases):
     return result
 
 
+def _check_latency_budget(config, space, data):
+    """The latency table, once the cheapest candidate is known to fit."""
+    from tfeff.nas.budget import BudgetExceededError
+    from tfeff.nas.budget import smallest_candidate
+    from tfeff.nas.latency import LatencyTable
+
+    table = LatencyTable(
+        resolution=config.resolution,
+        num_classes=data.num_classes,
+        mode=config.latency_mode,
+        verbose=config.verbose >= 2,
+    )
+    where = f"{config.latency_mode} TFLite, 1 thread, this host"
+    _say(
+        config,
+        f"Latency budget: {config.latency_budget_ms:g} ms ({where}); block "
+        f"table {table.path} ({len(table.entries)} blocks measured before)",
+    )
+    # A budget nothing can meet is an error before the search: the
+    # cheapest corner of the space is (nearly always) the fastest.
+    cheapest = smallest_candidate(space)
+    fastest = table.predict(space.arch(cheapest[0]))
+    table.save()
+    if fastest > config.latency_budget_ms:
+        raise BudgetExceededError(
+            f"No candidate of the space fits a latency budget of "
+            f"{config.latency_budget_ms:g} ms: the fastest takes "
+            f"{fastest:.2f} ms ({where}). Raise --latency-budget (a "
+            "baseline's latency: tfeff-profile efficientnet_b0 --latency) "
+            "or lower --resolution."
+        )
+    return table
+
+
+def _choose_winner(config, data, oracle, out, phases, clock):
+    """(winner entry, retrained entries): the best retrained trial, its
+    model moved to `winner.keras`; the other retrained models deleted."""
+    info_path = os.path.join(out, "winner.json")
+    winner_path = os.path.join(out, "winner.keras")
+    if os.path.isfile(info_path):
+        with open(info_path) as file:
+            winner = json.load(file)
+        with open(os.path.join(out, "retrain.json")) as file:
+            retrained = json.load(file)
+        clock.plan("retrain", 0)
+        _say(config, "[retrain] kept")
+    else:
+        retrained = _retrain(config, data, oracle, out, phases, clock)
+        if not retrained:
+            raise RuntimeError(
+                "No trial completed; see trials.jsonl for the errors."
+            )
+        winner = max(retrained, key=lambda entry: entry["val_accuracy"])
+        # Recorded before the move: a run killed between the two finds the
+        # winner's model where winner.json says.
+        atomic_write_json(info_path, winner)
+    if not os.path.isfile(winner_path):
+        os.replace(os.path.join(out, winner["model"]), winner_path)
+    # One float copy of the winner; the others' scores are in retrain.json.
+    shutil.rmtree(os.path.join(out, "retrain"), ignore_errors=True)
+    atomic_write_text(
+        os.path.join(out, "winner_arch.txt"), winner["arch"] + "\n"
+    )
+    winner = dict(winner, model="winner.keras")
+    retrained = [
+        {key: value for key, value in entry.items() if key != "model"}
+        for entry in retrained
+    ]
+    return winner, retrained
+
+
 def run_search(config):
     """Runs the whole pipeline; returns the summary dict.
 
     In a keras-tuner worker process (KERASTUNER_TUNER_ID not "chief") only
     the search phase runs; the chief does the rest.
+
+    Raises:
+        ValueError: before any training: a budget nothing meets, another
+            search in `config.out`, settings a resumed run does not match.
     """
-    from tfeff.nas.oracle import BudgetedOracle
     from tfeff.nas.proxy import enable_determinism
-    from tfeff.nas.tuner import ProxyTuner
-    from tfeff.nas.tuner import is_worker
 
     phases = _Phases()
     start = time.perf_counter()
+    clock = RunClock(config)
     enable_determinism()
     out = config.out
     space = prepare(config)
+    try:
+        return _run(config, space, phases, start, clock)
+    finally:
+        unlock_run_folder(out)
+
+
+def _run(config, space, phases, start, clock):
+    from tfeff.nas.oracle import BudgetedOracle
+    from tfeff.nas.tuner import ProxyTuner
+    from tfeff.nas.tuner import is_worker
+
+    out = config.out
     if os.path.isfile(os.path.join(out, "config.json")):
         _check_resume(config, out)
         resuming = True
@@ -509,42 +693,18 @@ def run_search(config):
 
     constraint = None
     latency_table = None
+    fits = None
     if config.latency_budget_ms is not None:
-        from tfeff.nas.latency import LatencyTable
-
-        latency_table = LatencyTable(
-            resolution=config.resolution,
-            num_classes=data.num_classes,
-            mode=config.latency_mode,
-        )
-        _say(
-            config,
-            f"Latency budget: {config.latency_budget_ms:g} ms "
-            f"({config.latency_mode} TFLite, 1 thread, this host; table "
-            f"{latency_table.path})",
-        )
+        latency_table = _check_latency_budget(config, space, data)
 
         def constraint(values, cost):
-            latency = latency_table.predict(space.arch(values))
-            if latency > config.latency_budget_ms:
-                return None
-            return {"latency_ms": latency}
-
-        # A budget nothing can meet is an error before the search: the
-        # cheapest corner of the space is (nearly always) the fastest.
-        from tfeff.nas.budget import BudgetExceededError
-        from tfeff.nas.budget import smallest_candidate
-
-        cheapest = smallest_candidate(space)
-        fastest = latency_table.predict(space.arch(cheapest[0]))
-        latency_table.save()
-        if fastest > config.latency_budget_ms:
-            raise BudgetExceededError(
-                f"No candidate of the space fits a latency budget of "
-                f"{config.latency_budget_ms:g} ms: the cheapest takes "
-                f"{fastest:.3f} ms ({config.latency_mode} TFLite, 1 thread, "
-                "this host). Raise --latency-budget or lower --resolution."
+            latency, why = latency_table.fits(
+                space.arch(values), config.latency_budget_ms
             )
+            return why or {"latency_ms": latency}
+
+        def fits(values):
+            return isinstance(constraint(values, None), dict)
 
     if not resuming and not is_worker():
         # Written once every check has passed: a run that failed its checks
@@ -552,11 +712,9 @@ def run_search(config):
         atomic_write_json(os.path.join(out, "config.json"), config.to_json())
     baselines = []
     if config.baselines:
-        baselines = [
-            (label, values)
-            for label, values in scaled_baselines(space, config.budget_macs)
-            if constraint is None or constraint(values, None) is not None
-        ]
+        # Scaled to the MACs budget and, with a latency budget, down to the
+        # widest scaling that meets it.
+        baselines = scaled_baselines(space, config.budget_macs, fits=fits)
     oracle = BudgetedOracle(
         space,
         config.budget_macs,
@@ -564,6 +722,7 @@ def run_search(config):
         max_trials=config.trials,
         seed=config.seed,
         seed_values=[values for _, values in baselines],
+        seed_labels=[label for label, _ in baselines],
         constraint=constraint,
     )
     tuner = ProxyTuner(
@@ -574,6 +733,7 @@ def run_search(config):
         project_name="tuner",
         overwrite=False,
         verbose=config.verbose,
+        clock=clock,
     )
     with phases("search"):
         tuner.search(verbose=0)  # ProxyTuner prints its own progress.
@@ -583,40 +743,38 @@ def run_search(config):
         latency_table.save()
     oracle = tuner.oracle
     oracle.write_trials_log()
-
-    retrained = _retrain(config, data, oracle, out, phases)
-    if not retrained:
-        raise RuntimeError(
-            "No trial completed; see trials.jsonl for the errors."
+    if config.trials > len(oracle.end_order):
+        _say(
+            config,
+            f"The space within the budget ran out after "
+            f"{len(oracle.end_order)} of {config.trials} trials.",
         )
-    winner = max(retrained, key=lambda entry: entry["val_accuracy"])
-    winner_path = os.path.join(out, "winner.keras")
-    source = os.path.join(out, winner["model"])
-    with open(source, "rb") as file:
-        from tfeff.files import atomic_write_bytes
 
-        atomic_write_bytes(winner_path, file.read())
-    atomic_write_text(
-        os.path.join(out, "winner_arch.txt"), winner["arch"] + "\n"
-    )
+    winner, retrained = _choose_winner(config, data, oracle, out, phases, clock)
+    winner_path = os.path.join(out, "winner.keras")
+    baseline = oracle.candidates.get(winner["trial_id"], {}).get("baseline")
     _say(
         config,
-        f"Winner: trial {winner['trial_id']} ({format_macs(winner['macs'])})",
+        f"Winner: trial {winner['trial_id']}, "
+        + (f"the seeded baseline {baseline}, " if baseline else "")
+        + f"{format_macs(winner['macs'])}, validation accuracy "
+        f"{winner['val_accuracy']:.4f}",
     )
 
-    export = _qat_and_export(config, data, winner_path, out, phases)
+    export = _qat_and_export(config, data, winner_path, out, phases, clock)
 
     if latency_table is not None:
         with phases("latency check"):
             winner["latency_check"] = latency_table.check(winner["arch"])
 
     records = [oracle.trial_record(oracle.trials[t]) for t in oracle.end_order]
-    baseline_ids = {}
-    for index, (label, values) in enumerate(baselines):
-        arch = space.arch(values)
-        for record in records:
-            if record["arch"] == arch:
-                baseline_ids[label] = record["trial_id"]
+    baseline_ids = {
+        record["baseline"]: record["trial_id"]
+        for record in records
+        if record.get("baseline")
+    }
+    # Whether the search found anything better than what it was seeded with.
+    winner["baseline"] = baseline
     summary = {
         "command_settings": config.to_json(),
         "macs_unit": MACS_UNIT,
@@ -664,11 +822,22 @@ def run_search(config):
         budget_macs=config.budget_macs,
         title=f"Search on {data.name} · budget {budget_text}",
     )
+    latency = ""
+    if "latency_check" in winner:
+        check = winner["latency_check"]
+        latency = (
+            f", {check['measured_ms']:.2f} ms measured at "
+            f"{config.resolution}x{config.resolution} (table: "
+            f"{check['predicted_ms']:.2f} ms)"
+        )
     _say(
         config,
-        f"Done in {summary['wall_seconds_this_run']:.0f} s. Winner "
-        f"{format_macs(winner['macs'])}, val_accuracy {winner['val_accuracy']:.4f} "
-        f"(int8 TFLite {export['int8_val_accuracy']:.4f}). Report: {out}",
+        f"Done in {format_duration(summary['wall_seconds_this_run'])}. Winner: "
+        f"trial {winner['trial_id']}"
+        + (f" (the seeded {baseline})" if baseline else "")
+        + f", {format_macs(winner['macs'])}{latency}, validation accuracy "
+        f"{winner['val_accuracy']:.4f} float, "
+        f"{export['int8_val_accuracy']:.4f} int8 TFLite. Report: {out}",
     )
     return summary
 

@@ -330,7 +330,7 @@ BASELINE_LABELS = {
 
 
 def scaled_baselines(
-    space, budget_macs=None, kinds=("mbconv", "mixconv", "ghost")
+    space, budget_macs=None, kinds=("mbconv", "mixconv", "ghost"), fits=None
 ):
     """Single-kind baselines of the space, scaled to fit a budget.
 
@@ -340,6 +340,10 @@ def scaled_baselines(
     baseline "scaled to the same budget"), preferring the unscaled one on a
     tie. A kind with nothing under the budget is left out.
 
+    `fits`, optional `values -> bool`, is a further budget (latency): the
+    scalings are then tried from the most expensive down and the first
+    that fits is kept, so `fits` is asked as few times as possible.
+
     Returns:
         list of (label, values), in `kinds` order, for kinds in the space.
     """
@@ -348,7 +352,7 @@ def scaled_baselines(
         if kind not in space.kinds:
             continue
         base = baseline_values(space, kind)
-        best = None
+        scalings = []
         for width in WIDTH_MULTIPLIERS:
             for delta in REPEAT_DELTAS:
                 for expand in EXPAND_RATIOS if kind == "ghost" else (None,):
@@ -367,11 +371,12 @@ def scaled_baselines(
                     if budget_macs is not None and macs > budget_macs:
                         continue
                     unscaled = width == 1.0 and delta == 0
-                    key = (macs, unscaled)
-                    if best is None or key > best[0]:
-                        best = (key, values)
-        if best is not None:
-            result.append((BASELINE_LABELS[kind], best[1]))
+                    scalings.append(((macs, unscaled), values))
+        scalings.sort(key=lambda item: item[0], reverse=True)
+        for _, values in scalings:
+            if fits is None or fits(values):
+                result.append((BASELINE_LABELS[kind], values))
+                break
     return result
 
 

@@ -25,16 +25,10 @@ from keras_tuner.src.engine import base_tuner
 from keras_tuner.src.engine import trial as trial_module
 
 from tfeff.files import atomic_write_json
+from tfeff.nas.progress import format_duration
 from tfeff.nas.proxy import ProxySettings
 from tfeff.nas.proxy import train_candidate
 from tfeff.profile.budget import format_macs
-
-
-def _format_duration(seconds):
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 class ProxyTuner(base_tuner.BaseTuner):
@@ -50,6 +44,8 @@ class ProxyTuner(base_tuner.BaseTuner):
         verbose: int. 0 silent, 1 a line per trial, 2 also Keras' per-epoch
             lines.
         measure_latency: optional callable `model -> milliseconds`.
+        clock: optional `tfeff.nas.progress.RunClock`: the time left is
+            then the whole run's, not the search's alone.
     """
 
     def __init__(
@@ -63,8 +59,10 @@ class ProxyTuner(base_tuner.BaseTuner):
         overwrite=False,
         verbose=1,
         measure_latency=None,
+        clock=None,
     ):
         self.space = oracle.space
+        self.clock = clock
         self.data = data
         self.proxy = proxy
         self.verbose = verbose
@@ -114,17 +112,34 @@ class ProxyTuner(base_tuner.BaseTuner):
         )
         if done:
             self._print(f"Resuming: {done} finished trial(s) kept.")
+        if self.clock is not None:
+            self.clock.plan(
+                "search",
+                max(self.oracle.max_trials - done, 0) * self.proxy.epochs,
+            )
 
     def on_trial_begin(self, trial):
         self._trial_start = time.perf_counter()
         cost = self.space.cost(trial.hyperparameters.values)
+        info = getattr(self.oracle, "candidates", {}).get(trial.trial_id, {})
+        label = info.get("baseline")
         self._print(
             # Progress n/N, then keras-tuner's trial id (0-based), the name
             # trials.jsonl, retrain and the winner line use.
             f"[{int(trial.trial_id) + 1}/{self.oracle.max_trials}] "
-            f"trial {trial.trial_id}: {format_macs(cost.macs)}, {cost.params / 1e6:.2f}M params: "
-            f"{self.space.arch(trial.hyperparameters.values)}"
+            f"trial {trial.trial_id}: {format_macs(cost.macs)}, {cost.params / 1e6:.2f}M params"
+            + (f", baseline {label}" if label else "")
+            + f": {self.space.arch(trial.hyperparameters.values)}"
         )
+        # The draws this proposal cost, and why they were refused (a worker's
+        # OracleClient keeps no candidates).
+        rejected = info.get("rejected") or {}
+        if rejected:
+            self._print(
+                f"    ({sum(rejected.values())} draws refused first: "
+                + ", ".join(f"{n} {why}" for why, n in rejected.items())
+                + ")"
+            )
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
@@ -141,11 +156,14 @@ class ProxyTuner(base_tuner.BaseTuner):
                 remaining = remaining()
         except AttributeError:  # A worker's OracleClient does not know.
             remaining = None
-        if remaining is not None:
+        if self.clock is not None:
+            self.clock.done("search", self.proxy.epochs)
+            left = f", {self.clock.text()}"
+        elif remaining is not None:
             per_trial = (
                 time.perf_counter() - self._search_start
             ) / self._trials_run
-            left = f", ~{_format_duration(per_trial * remaining)} left"
+            left = f", ~{format_duration(per_trial * remaining)} left"
         else:
             left = ""
         if finished.status == trial_module.TrialStatus.COMPLETED:
@@ -154,7 +172,7 @@ class ProxyTuner(base_tuner.BaseTuner):
             result = f"{finished.status}: {(finished.message or '').strip().splitlines()[-1:]}"
         best_text = f"{best_score:.4f}" if best_score is not None else "n/a"
         self._print(
-            f"    {result} in {_format_duration(elapsed)} "
+            f"    {result} in {format_duration(elapsed)} "
             f"(best so far {best_text}{left})"
         )
 

@@ -27,13 +27,13 @@ import csv
 import io
 import json
 import os
-import tempfile
 
 import keras
 
 from tfeff.files import atomic_write_bytes
 from tfeff.files import atomic_write_json
 from tfeff.files import atomic_write_text
+from tfeff.files import save_keras_atomically
 from tfeff.train.config import dump_yaml
 
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
@@ -86,23 +86,6 @@ def set_precision(mode):
     keras.config.set_dtype_policy(mode)
 
 
-def save_model_atomically(model, path):
-    """`model.save` to a temporary `.keras` beside `path`, then rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=directory, prefix=".", suffix=".keras"
-    )
-    os.close(handle)
-    try:
-        model.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-
-
 class AtomicCheckpoints(keras.callbacks.Callback):
     """`last.keras` every epoch and `best.keras` when `monitor` improves,
     each written to a temporary file and renamed (Keras' ModelCheckpoint
@@ -126,13 +109,13 @@ class AtomicCheckpoints(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        save_model_atomically(
+        save_keras_atomically(
             self.model, os.path.join(self.directory, "last.keras")
         )
         value = logs.get(self.monitor)
         if value is not None and self._better(float(value)):
             self.best = float(value)
-            save_model_atomically(
+            save_keras_atomically(
                 self.model, os.path.join(self.directory, "best.keras")
             )
             atomic_write_json(
@@ -361,6 +344,6 @@ def run_training(
         for k, v in report.items()
     }
     if is_chief:
-        save_model_atomically(model, os.path.join(out, "model.keras"))
+        save_keras_atomically(model, os.path.join(out, "model.keras"))
         atomic_write_json(os.path.join(out, "evaluation.json"), report)
     return model, report
