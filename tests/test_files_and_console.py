@@ -52,6 +52,10 @@ def test_a_model_saved_without_optimizer_is_smaller_and_the_same(tmp_path):
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model(x))
     assert model.optimizer is not None  # The model saved is left alone.
     assert sorted(os.listdir(tmp_path)) == ["bare.keras", "full.keras"]
+    # Not mkstemp's 0600: the file is shared like any other output.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(bare).st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_native_output_is_dropped_unless_the_block_fails(capfd):

@@ -14,10 +14,7 @@ def atomic_write_bytes(path, data):
         dir=directory, prefix=".", suffix=".partial"
     )
     try:
-        # mkstemp creates 0600 files; give the final file the usual mode.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        _give_usual_mode(temporary)
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
@@ -27,6 +24,13 @@ def atomic_write_bytes(path, data):
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def _give_usual_mode(path):
+    # mkstemp creates 0600 files; give the final file the usual mode.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def atomic_write_text(path, text):
@@ -63,6 +67,7 @@ def save_keras_atomically(model, path, *, include_optimizer=True):
     os.close(handle)
     try:
         model.save(temporary)
+        _give_usual_mode(temporary)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -77,4 +82,3 @@ def _uncompiled_copy(model):
         if hasattr(model, attribute):
             setattr(copy, attribute, getattr(model, attribute))
     return copy
-

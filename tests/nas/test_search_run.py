@@ -327,6 +327,8 @@ def test_latency_budgeted_search_reports_latency(tmp_path, monkeypatch):
         winner = json.load(file)["winner"]
     check = winner["latency_check"]
     assert check["measured_ms"] > 0 and "error_pct" in check
+    with open(os.path.join(out, "pareto_latency.png"), "rb") as file:
+        assert file.read(8) == b"\x89PNG\r\n\x1a\n"
     assert os.listdir(tmp_path / "cache" / "latency")
 
 

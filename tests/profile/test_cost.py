@@ -7,6 +7,9 @@ variant's native resolution; "paper" values are the published "FLOPs"
 is a deliberate diff here.
 """
 
+import json
+import re
+
 import pytest
 
 import tfeff
@@ -158,6 +161,29 @@ def test_profile_cli_resolution_and_errors(capsys):
     with pytest.raises(SystemExit):
         profile_main(["no_such_variant"])
     assert "Unknown variant" in capsys.readouterr().err
+
+
+def test_profile_cli_measures_the_latency_to_anchor_a_budget_on(capsys):
+    # The README's latency budget is picked from a baseline's measured int8
+    # latency; `--latency` gives it, with the host it was measured on.
+    pytest.importorskip("ai_edge_litert")
+    arch = "stem_k3_s2_c8 | mbconv_r1_k3_s2_e3_c16 | head_k1_c32"
+    argv = [arch, "--resolution", "64", "--num-classes", "10"]
+    assert profile_main(argv + ["--latency", "--json"]) == 0
+    latency = json.loads(capsys.readouterr().out)["latency"]
+    assert latency["milliseconds"] > 0
+    assert (latency["mode"], latency["threads"]) == ("int8", 1)
+    assert latency["input"] == "64x64" and "cores, int8:" in latency["host"]
+    assert profile_main(argv + ["--latency", "--threads", "2"]) == 0
+    assert re.search(
+        r"^latency: [0-9.]+ ms, int8 TFLite, batch 1, 2 threads, 64x64, ",
+        capsys.readouterr().out,
+        re.MULTILINE,
+    )
+    with pytest.raises(SystemExit) as raised:
+        profile_main(argv + ["--latency", "--threads", "0"])
+    assert raised.value.code == 2
+    assert "--threads=0" in capsys.readouterr().err
 
 
 # Exact params and MACs of the other families (our counts, pinned).

@@ -78,9 +78,10 @@ def build_parser():
     add(
         "--latency-budget",
         default=None,
-        help="TFLite latency budget on this host, e.g. 8ms (batch 1, 1 "
-        "thread, --latency-mode), from a per-block table measured once and "
-        "cached",
+        help="TFLite latency budget on this host, e.g. 8ms (batch 1, "
+        "--latency-threads, --latency-mode), from a per-block table measured "
+        "once and cached; a baseline's figure from `tfeff-profile "
+        "efficientnet_b0 --latency` is a good anchor",
     )
     add(
         "--latency-mode",
@@ -88,6 +89,13 @@ def build_parser():
         choices=("int8", "float32"),
         help="which TFLite model --latency-budget is measured on: the fully "
         "int8 one the search exports (default) or float32",
+    )
+    add(
+        "--latency-threads",
+        type=int,
+        default=d.latency_threads,
+        help="TFLite interpreter threads --latency-budget is measured with "
+        f"({d.latency_threads}: one phone core)",
     )
     add(
         "--resolution",
@@ -260,6 +268,7 @@ def config_from_args(args, parser):
             budget_macs=budget,
             latency_budget_ms=latency,
             latency_mode=args.latency_mode,
+            latency_threads=args.latency_threads,
             resolution=args.resolution,
             proxy_resolution=args.proxy_resolution,
             dataset=args.dataset,

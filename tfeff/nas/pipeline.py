@@ -21,7 +21,8 @@ Files in `out`:
   resolution, saved without optimizer state).
 - `model_int8.tflite`: the winner after QAT, fully int8.
 - `edgetpu/`: EdgeTPU artefacts and compatibility report.
-- `summary.json`, `pareto.png`: the report.
+- `summary.json`, `pareto.png` (accuracy against MACs) and, under a latency
+  budget, `pareto_latency.png` (against the table's latency): the report.
 - `.lock`: held (flock) by the process running the search; a second search
   on the same folder is refused while it lives (keras-tuner workers excepted).
 """
@@ -66,6 +67,7 @@ class SearchConfig:
     budget_macs: int | None = 400_000_000
     latency_budget_ms: float | None = None
     latency_mode: str = "int8"
+    latency_threads: int = 1
     resolution: int = 224
     proxy_resolution: int = 32
     dataset: str = "digits"
@@ -106,6 +108,7 @@ class SearchConfig:
         ):
             positive_int(name)
         positive_int("qat_epochs", 0)
+        positive_int("latency_threads")
         positive_int("resolution", 32)
         # The skeleton's total stride is 32.
         positive_int("proxy_resolution", 32)
@@ -177,6 +180,8 @@ def _check_resume(config, out):
     with open(path) as file:
         saved = json.load(file)
     current = config.to_json()
+    # A setting newer than the saved run had its default there.
+    saved = {**SearchConfig().to_json(), **saved}
     changed = {
         key: (saved.get(key), value)
         for key, value in current.items()
@@ -582,9 +587,14 @@ def _check_latency_budget(config, space, data):
         resolution=config.resolution,
         num_classes=data.num_classes,
         mode=config.latency_mode,
+        num_threads=config.latency_threads,
         verbose=config.verbose >= 2,
     )
-    where = f"{config.latency_mode} TFLite, 1 thread, this host"
+    threads = config.latency_threads
+    where = (
+        f"{config.latency_mode} TFLite, {threads} thread"
+        f"{'s' if threads != 1 else ''}, this host"
+    )
     _say(
         config,
         f"Latency budget: {config.latency_budget_ms:g} ms ({where}); block "
@@ -822,6 +832,18 @@ def _run(config, space, phases, start, clock):
         budget_macs=config.budget_macs,
         title=f"Search on {data.name} · budget {budget_text}",
     )
+    if latency_table is not None:
+        # The second plot of a latency search: what MnasNet plots.
+        plot_pareto(
+            records,
+            os.path.join(out, "pareto_latency.png"),
+            baselines=baseline_ids,
+            winner_trial=winner["trial_id"],
+            title=f"Search on {data.name} · latency budget "
+            f"{config.latency_budget_ms:g} ms",
+            x="latency_ms",
+            budget_ms=config.latency_budget_ms,
+        )
     latency = ""
     if "latency_check" in winner:
         check = winner["latency_check"]
@@ -830,6 +852,15 @@ def _run(config, space, phases, start, clock):
             f"{config.resolution}x{config.resolution} (table: "
             f"{check['predicted_ms']:.2f} ms)"
         )
+        if not check.get("xnnpack", True):
+            _say(
+                config,
+                "Warning: XNNPACK cannot prepare the whole winner at "
+                f"{config.resolution}x{config.resolution}, although it runs "
+                "each of its blocks: the measured latency is TFLite's "
+                "reference kernels', and a stock LiteRT interpreter with "
+                "default settings aborts on the file.",
+            )
     _say(
         config,
         f"Done in {format_duration(summary['wall_seconds_this_run'])}. Winner: "

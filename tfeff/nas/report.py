@@ -33,19 +33,33 @@ def plot_pareto(
     widened_winner=None,
     budget_macs=None,
     title="",
+    x="macs",
+    budget_ms=None,
 ):
-    """Writes a PNG of proxy accuracy against MACs for the trials.
+    """Writes a PNG of proxy accuracy against MACs (or latency) for the
+    trials.
 
     Args:
-        records: `trials.jsonl` rows (`macs`, `val_accuracy`, `trial_id`).
+        records: `trials.jsonl` rows (`macs`, `val_accuracy`, `trial_id`,
+            and `latency_ms` in a latency-budgeted search).
         path: str. Output PNG (written atomically).
         baselines: {label: trial_id} of baseline trials to mark.
         winner_trial: trial id of the winner, starred.
         widened_winner: (macs, retrain accuracy, multiplier) of the winner
-            widened to the budget, drawn as a hollow star joined to it.
-        budget_macs: int. Drawn as a vertical line.
+            widened to the budget, drawn as a hollow star joined to it
+            (`x="macs"` only).
+        budget_macs: int. Drawn as a vertical line (`x="macs"`).
         title: str.
+        x: `"macs"` or `"latency_ms"` (the latency table's prediction for
+            each trial): the horizontal axis.
+        budget_ms: float. The latency budget, a vertical line
+            (`x="latency_ms"`).
     """
+    if x not in ("macs", "latency_ms"):
+        raise ValueError(
+            f"`x` must be 'macs' or 'latency_ms'. Received: x={x!r}"
+        )
+    scale = 1e-6 if x == "macs" else 1.0
     import matplotlib
 
     matplotlib.use("Agg")
@@ -53,15 +67,13 @@ def plot_pareto(
 
     baselines = baselines or {}
     done = [
-        r
-        for r in records
-        if r.get("val_accuracy") is not None and r.get("macs")
+        r for r in records if r.get("val_accuracy") is not None and r.get(x)
     ]
     baseline_ids = set(baselines.values())
     fig, ax = plt.subplots(figsize=(10, 5), dpi=120)
     searched = [r for r in done if r["trial_id"] not in baseline_ids]
     ax.scatter(
-        [r["macs"] / 1e6 for r in searched],
+        [r[x] * scale for r in searched],
         [r["val_accuracy"] for r in searched],
         s=36,
         color="#4878a8",
@@ -69,11 +81,11 @@ def plot_pareto(
         label="searched candidates",
         zorder=3,
     )
-    points = [(r["macs"], r["val_accuracy"]) for r in done]
+    points = [(r[x], r["val_accuracy"]) for r in done]
     front = [done[i] for i in pareto_front(points)]
     if len(front) > 1:
         ax.step(
-            [r["macs"] / 1e6 for r in front],
+            [r[x] * scale for r in front],
             [r["val_accuracy"] for r in front],
             where="post",
             color="#4878a8",
@@ -87,7 +99,7 @@ def plot_pareto(
         if row is None:
             continue
         ax.scatter(
-            [row["macs"] / 1e6],
+            [row[x] * scale],
             [row["val_accuracy"]],
             marker=markers[index % len(markers)],
             s=80,
@@ -99,7 +111,7 @@ def plot_pareto(
     winner = next((r for r in done if r["trial_id"] == winner_trial), None)
     if winner is not None:
         ax.scatter(
-            [winner["macs"] / 1e6],
+            [winner[x] * scale],
             [winner["val_accuracy"]],
             marker="*",
             s=320,
@@ -108,7 +120,7 @@ def plot_pareto(
             label="winner (proxy accuracy)",
             zorder=5,
         )
-    if widened_winner is not None:
+    if widened_winner is not None and x == "macs":
         macs, accuracy, multiplier = widened_winner
         if winner is not None:
             ax.plot(
@@ -130,7 +142,7 @@ def plot_pareto(
             label=f"winner widened x{multiplier:.2f} (retrain accuracy)",
             zorder=5,
         )
-    if budget_macs:
+    if budget_macs and x == "macs":
         ax.axvline(
             budget_macs / 1e6,
             color="gray",
@@ -138,7 +150,19 @@ def plot_pareto(
             linewidth=1,
             label=f"budget {budget_macs / 1e6:g} M",
         )
-    ax.set_xlabel("MMACs (multiply-adds) at the deployment resolution")
+    if budget_ms and x == "latency_ms":
+        ax.axvline(
+            budget_ms,
+            color="gray",
+            linestyle="--",
+            linewidth=1,
+            label=f"latency budget {budget_ms:g} ms",
+        )
+    ax.set_xlabel(
+        "MMACs (multiply-adds) at the deployment resolution"
+        if x == "macs"
+        else "latency (ms, the table's prediction on this host)"
+    )
     ax.set_ylabel("validation accuracy (proxy task)")
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)

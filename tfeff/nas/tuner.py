@@ -135,8 +135,9 @@ class ProxyTuner(base_tuner.BaseTuner):
         # OracleClient keeps no candidates).
         rejected = info.get("rejected") or {}
         if rejected:
+            count = sum(rejected.values())
             self._print(
-                f"    ({sum(rejected.values())} draws refused first: "
+                f"    ({count} draw{'s' if count != 1 else ''} refused first: "
                 + ", ".join(f"{n} {why}" for why, n in rejected.items())
                 + ")"
             )

@@ -7,6 +7,7 @@ from tfeff.profile.cost import CostRow
 from tfeff.profile.cost import estimate_cost
 from tfeff.profile.count import count_macs
 from tfeff.profile.count import layer_macs
+from tfeff.profile.latency import measure_model_latency
 from tfeff.profile.latency import measure_tflite_latency
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "estimate_cost",
     "format_macs",
     "layer_macs",
+    "measure_model_latency",
     "measure_tflite_latency",
     "parse_budget",
 ]

@@ -2,13 +2,62 @@
 
 import os
 import statistics
+import tempfile
 import time
 import warnings
 
 import numpy as np
 
+# /proc/cpuinfo flags of the instructions int8 kernels use, in the words
+# people search for (int8 speed-ups depend on them).
+INT8_INSTRUCTIONS = (
+    ("avx2", "AVX2"),
+    ("avx512_vnni", "AVX-512 VNNI"),
+    ("avx_vnni", "AVX-VNNI"),
+    ("amx_int8", "AMX-INT8"),
+    ("asimddp", "Arm dot product"),
+    ("i8mm", "Arm I8MM"),
+)
 
-def measure_tflite_latency(path, *, num_threads=1, warmup=3, runs=20, seed=0):
+
+def _cpuinfo():
+    try:
+        with open("/proc/cpuinfo") as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
+def cpu_model():
+    """The CPU's model name (`/proc/cpuinfo`), else `platform`'s guess."""
+    import platform
+
+    for line in _cpuinfo().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def int8_instructions():
+    """The int8-relevant instruction sets this CPU reports, e.g.
+    `["AVX2", "AVX-512 VNNI"]`."""
+    flags = set()
+    for line in _cpuinfo().splitlines():
+        if line.startswith(("flags", "Features")):
+            flags.update(line.split(":", 1)[1].split())
+    return [name for flag, name in INT8_INSTRUCTIONS if flag in flags]
+
+
+def describe_host():
+    """`AMD EPYC 7B13, 2 cores, int8: AVX2, AVX-512 VNNI`: what a latency
+    figure needs beside it."""
+    instructions = ", ".join(int8_instructions()) or "none reported"
+    return f"{cpu_model()}, {os.cpu_count()} cores, int8: {instructions}"
+
+
+def measure_tflite_latency(
+    path, *, num_threads=1, warmup=3, runs=20, seed=0, details=False
+):
     """Median wall time of one `invoke()` in milliseconds.
 
     Inputs are random values of the model's input dtype; the median over
@@ -20,9 +69,12 @@ def measure_tflite_latency(path, *, num_threads=1, warmup=3, runs=20, seed=0):
         num_threads: int. Interpreter threads (1: the phone-core baseline).
         warmup, runs: int.
         seed: int. For the random input.
+        details: bool. Return `{"milliseconds", "xnnpack"}` instead, and
+            leave the warning below to the caller.
 
     Returns:
-        float, milliseconds.
+        float, milliseconds (or the dict). Where XNNPACK cannot run the
+        file, the time is TFLite's reference kernels' and a warning says so.
     """
     if not os.path.isfile(path):
         raise ValueError(f"`path` is not a file. Received: path={path!r}")
@@ -31,7 +83,7 @@ def measure_tflite_latency(path, *, num_threads=1, warmup=3, runs=20, seed=0):
     from tfeff.export.tflite import make_interpreter
 
     interpreter, xnnpack = make_interpreter(path, num_threads)
-    if not xnnpack:
+    if not xnnpack and not details:
         warnings.warn(
             f"XNNPACK cannot run {path}; timing TFLite's reference kernels, "
             "which are slower than a phone would be.",
@@ -53,4 +105,61 @@ def measure_tflite_latency(path, *, num_threads=1, warmup=3, runs=20, seed=0):
         start = time.perf_counter()
         interpreter.invoke()
         times.append(time.perf_counter() - start)
-    return 1000.0 * statistics.median(times)
+    milliseconds = 1000.0 * statistics.median(times)
+    if details:
+        return {"milliseconds": milliseconds, "xnnpack": xnnpack}
+    return milliseconds
+
+
+def measure_model_latency(
+    model, *, mode="int8", num_threads=1, runs=20, pixels=True, details=False
+):
+    """Converts a Keras model to TFLite and times it on this host.
+
+    `mode="int8"` is what a deployment runs: post-training quantized, int8
+    in and out, calibrated on random inputs (latency does not depend on the
+    values). Used by the search's latency table and `tfeff-profile
+    --latency`.
+
+    Args:
+        model: `keras.Model` with a static input size.
+        mode: `"int8"` or `"float32"`.
+        num_threads: int. Interpreter threads.
+        runs: int. Timed invocations (the median is kept).
+        pixels: bool. Calibrate on 0-255 values (a model that normalizes
+            its own input) rather than unit normals (an inner block).
+        details: bool. See `measure_tflite_latency`.
+
+    Returns:
+        float, milliseconds (with `details`, a dict that also says whether
+        XNNPACK ran it).
+    """
+    import numpy as np
+
+    from tfeff.export.tflite import to_tflite
+
+    if mode not in ("int8", "float32"):
+        raise ValueError(
+            f"`mode` must be 'int8' or 'float32'. Received: mode={mode!r}"
+        )
+    shape = (8,) + tuple(model.input_shape[1:])
+    rng = np.random.default_rng(0)
+    if pixels:
+        data = rng.uniform(0, 255, shape).astype("float32")
+    else:
+        data = rng.normal(0, 1, shape).astype("float32")
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.tflite")
+        if mode == "int8":
+            to_tflite(
+                model,
+                path,
+                mode="int8",
+                representative_data=[data[i : i + 1] for i in range(8)],
+                io_dtype="int8",
+            )
+        else:
+            to_tflite(model, path, mode="float32")
+        return measure_tflite_latency(
+            path, num_threads=num_threads, runs=runs, details=details
+        )
