@@ -2,6 +2,18 @@
 
     python benchmarks/search.py [--budget 0.4GFLOPs] [--trials 10]
         [--retrain-top 3] [--retrain-seeds 3] [--seeds 3]
+    python benchmarks/search.py --latency-budget auto [--latency-threads 2]
+        [--seeds 5]
+
+With `--latency-budget L` (`auto`: the measured int8 TFLite latency, 224x224,
+`--latency-threads`, of GhostNet 1.0x scaled to the MACs budget) the
+benchmark is decided on measured latency, as MnasNet's was: the search runs
+under L as well as the MACs budget; each baseline gets the widest channel
+multiplier (steps of 0.01, at most its MACs-budget one) whose measured int8
+latency fits L; all models train on `--seeds` (default 5) fresh seeds. The
+table gives each model's measured latency, MACs and mean ± s.e. accuracy,
+and the paired difference winner - best baseline; `pareto_latency.png` in
+`--out` draws accuracy against measured latency.
 
 One run: the search command's pipeline on the embedded digits proxy (its
 defaults but `--trials`, `--retrain-top` and `--retrain-seeds`: a benchmark
@@ -27,6 +39,9 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import tfeff  # noqa: E402, F401  (first: it quiets TensorFlow's start-up)
+
+# isort: split
 import keras  # noqa: E402
 
 from tfeff.data import load_dataset  # noqa: E402
@@ -38,6 +53,8 @@ from tfeff.nas.pipeline import run_search  # noqa: E402
 from tfeff.nas.proxy import train_candidate  # noqa: E402
 from tfeff.profile.budget import format_macs  # noqa: E402
 from tfeff.profile.budget import parse_budget  # noqa: E402
+from tfeff.profile.latency import describe_host  # noqa: E402
+from tfeff.profile.latency import measure_model_latency  # noqa: E402
 
 BASELINES = {
     "EfficientNet-B0": "efficientnet_b0",
@@ -58,6 +75,108 @@ def scaled_to_budget(name, budget, num_classes, resolution=224):
         num_classes,
         base_scaling=variant.scaling,
     )
+
+
+def measured_latency(arch, num_classes, threads, resolution=224):
+    """`{"milliseconds", "xnnpack"}` of `arch`'s int8 TFLite file."""
+    from tfeff.models.builder import build_image_classifier
+
+    model = build_image_classifier(
+        arch, num_classes=num_classes, input_shape=(resolution, resolution, 3)
+    )
+    result = measure_model_latency(
+        model, mode="int8", num_threads=threads, runs=30, details=True
+    )
+    keras.backend.clear_session()
+    return result
+
+
+def scaled_to_latency(name, budget_macs, budget_ms, num_classes, threads):
+    """(multiplier, arch, cost, latency): the widest channel multiplier,
+    in steps of 0.01 and at most the MACs budget's, whose measured int8
+    latency fits `budget_ms` (bisection: latency grows with width)."""
+    from tfeff.profile.cost import estimate_cost
+    from tfeff.spec.notation import encode_arch
+    from tfeff.spec.scaling import scale_arch
+    from tfeff.spec.validate import validate_arch
+
+    variant = get_variant(name)
+    top, _, _ = scaled_to_budget(name, budget_macs, num_classes)
+
+    def at(step):
+        scaling = dataclasses.replace(
+            variant.scaling, channel_multiplier=step / 100
+        )
+        spec = validate_arch(scale_arch(variant.base_arch, scaling))
+        arch = encode_arch(spec)
+        cost = estimate_cost(spec, 224, num_classes=num_classes)
+        latency = measured_latency(arch, num_classes, threads)
+        print(
+            f"    x{step / 100:.2f}: {latency['milliseconds']:.2f} ms",
+            flush=True,
+        )
+        return step / 100, arch, cost, latency
+
+    high = round(top * 100)
+    best = at(high)
+    if best[3]["milliseconds"] <= budget_ms:
+        return best
+    low = 10
+    fitting = at(low)
+    if fitting[3]["milliseconds"] > budget_ms:
+        raise ValueError(f"{name} does not fit {budget_ms:g} ms even at x0.10.")
+    while high - low > 1:
+        middle = (high + low) // 2
+        result = at(middle)
+        if result[3]["milliseconds"] <= budget_ms:
+            low, fitting = middle, result
+        else:
+            high = middle
+    return fitting
+
+
+def plot_latency(rows, budget_ms, path, title):
+    """Accuracy (mean ± s.e.) against measured latency, the budget marked."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tfeff.files import atomic_write_bytes
+
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=120)
+    for index, row in enumerate(rows):
+        winner = index == 0
+        ax.errorbar(
+            [row["latency_ms"]],
+            [row["val_accuracy_mean"]],
+            yerr=[row["val_accuracy_sem"]],
+            fmt="*" if winner else "o",
+            markersize=16 if winner else 8,
+            color="#c03030" if winner else "#e0a030",
+            markeredgecolor="black",
+            capsize=4,
+            label=row["model"],
+        )
+    ax.axvline(
+        budget_ms,
+        color="gray",
+        linestyle="--",
+        linewidth=1,
+        label=f"latency budget {budget_ms:.2f} ms",
+    )
+    ax.set_xlabel("measured int8 TFLite latency (ms), 224x224, this host")
+    ax.set_ylabel("validation accuracy (proxy), mean ± s.e.")
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def train_seeds(arch, data, resolution, settings, seeds):
@@ -104,11 +223,27 @@ def main(argv=None):
     parser.add_argument(
         "--seeds",
         type=int,
-        default=3,
-        help="final trainings per model, with seeds the search never used",
+        default=None,
+        help="final trainings per model, with seeds the search never used "
+        "(3; 5 with --latency-budget)",
+    )
+    parser.add_argument(
+        "--latency-budget",
+        default=None,
+        help="decide on measured latency: a duration (8ms) or 'auto' (the "
+        "measured int8 latency of GhostNet 1.0x scaled to --budget)",
+    )
+    parser.add_argument(
+        "--latency-threads",
+        type=int,
+        default=2,
+        help="TFLite threads of every latency figure (2)",
     )
     args = parser.parse_args(argv)
     budget = parse_budget(args.budget)
+    if args.latency_budget is not None:
+        return latency_benchmark(args, budget)
+    args.seeds = args.seeds or 3
     start = time.perf_counter()
     config = SearchConfig(
         budget_macs=budget,
@@ -221,6 +356,192 @@ def main(argv=None):
             "search_winner_val_accuracy": winner["val_accuracy"],
             "rows": rows,
             "winner_beats_every_baseline": beats,
+            "search_seconds": search_seconds,
+            "wall_seconds": wall,
+            "resumed": resume,
+        },
+    )
+    return 0
+
+
+def latency_benchmark(args, budget):
+    """The search and the baselines under one measured-latency budget."""
+    from tfeff.nas.cli import parse_latency
+
+    start = time.perf_counter()
+    seeds_count = args.seeds or 5
+    threads = args.latency_threads
+    num_classes = 10  # The digits proxy.
+    if str(args.latency_budget).strip().lower() == "auto":
+        _, ghost_arch, _ = scaled_to_budget("ghostnet_100", budget, num_classes)
+        measured = measured_latency(ghost_arch, num_classes, threads)
+        budget_ms = measured["milliseconds"]
+        print(
+            f"Latency budget: {budget_ms:.2f} ms, GhostNet 1.0x at "
+            f"{format_macs(budget)} measured (int8, {threads} threads)",
+            flush=True,
+        )
+    else:
+        budget_ms = parse_latency(args.latency_budget)
+    config = SearchConfig(
+        budget_macs=budget,
+        latency_budget_ms=budget_ms,
+        latency_threads=threads,
+        out=args.out,
+        seed=args.seed,
+        trials=args.trials,
+        retrain_top=args.retrain_top,
+        retrain_seeds=args.retrain_seeds,
+    )
+    resume = os.path.isfile(os.path.join(args.out, "config.json"))
+    summary = run_search(config)
+    search_seconds = time.perf_counter() - start
+    data = load_dataset(
+        config.dataset, config.proxy_resolution, seed=config.seed
+    )
+    winner = summary["winner"]
+    winner_latency = measured_latency(winner["arch"], num_classes, threads)
+    candidates = [
+        (
+            f"search winner (trial {winner['trial_id']}"
+            + (
+                f", the seeded {winner['baseline']}"
+                if winner.get("baseline")
+                else ""
+            )
+            + ")",
+            1.0,
+            winner["arch"],
+            winner["params"],
+            winner["macs"],
+            winner_latency,
+        )
+    ]
+    for label, name in BASELINES.items():
+        print(f"[scale] {label} to {budget_ms:.2f} ms", flush=True)
+        multiplier, arch, cost, latency = scaled_to_latency(
+            name, budget, budget_ms, num_classes, threads
+        )
+        candidates.append(
+            (
+                f"{label} x{multiplier:.2f}",
+                multiplier,
+                arch,
+                cost.params,
+                cost.macs,
+                latency,
+            )
+        )
+    settings = dataclasses.replace(config.proxy, epochs=config.retrain_epochs)
+    seeds = [args.seed + 1 + i for i in range(seeds_count)]
+    rows = []
+    for model_name, multiplier, arch, params, macs, latency in candidates:
+        print(
+            f"[final] {model_name}: {format_macs(macs)}, "
+            f"{latency['milliseconds']:.2f} ms, "
+            f"{config.retrain_epochs} epochs x {len(seeds)} seeds",
+            flush=True,
+        )
+        scores = train_seeds(
+            arch, data, config.proxy_resolution, settings, seeds
+        )
+        stdev = statistics.stdev(scores) if len(scores) > 1 else 0.0
+        rows.append(
+            {
+                "model": model_name,
+                "channel_multiplier": multiplier,
+                "params": params,
+                "macs": macs,
+                "latency_ms": latency["milliseconds"],
+                "latency_xnnpack": latency["xnnpack"],
+                "val_accuracy_per_seed": scores,
+                "val_accuracy_mean": statistics.mean(scores),
+                "val_accuracy_sem": stdev / len(scores) ** 0.5,
+                "arch": arch,
+            }
+        )
+    best = max(rows[1:], key=lambda row: row["val_accuracy_mean"])
+    differences = [
+        a - b
+        for a, b in zip(
+            rows[0]["val_accuracy_per_seed"], best["val_accuracy_per_seed"]
+        )
+    ]
+    difference_sem = (
+        statistics.stdev(differences) / len(differences) ** 0.5
+        if len(differences) > 1
+        else 0.0
+    )
+    wall = time.perf_counter() - start
+    host = describe_host()
+    print()
+    print(
+        f"Proxy: {data.describe()}; {config.retrain_epochs} epochs each, "
+        f"seeds {seeds}; budgets {format_macs(budget)} at 224x224 and "
+        f"{budget_ms:.2f} ms (int8 TFLite, 224x224, {threads} threads, "
+        f"{host}); search {config.trials} trials"
+    )
+    print(
+        "| model | params | MACs at 224 | measured int8 latency | "
+        "proxy val. accuracy, mean ± s.e. | per seed |"
+    )
+    print("|---|---:|---:|---:|---:|---|")
+    for row in rows:
+        xnnpack = "" if row["latency_xnnpack"] else " (no XNNPACK)"
+        print(
+            f"| {row['model']} | {row['params'] / 1e6:.2f} M | "
+            f"{row['macs'] / 1e6:.0f} M | {row['latency_ms']:.2f} ms{xnnpack} | "
+            f"{row['val_accuracy_mean']:.4f} ± {row['val_accuracy_sem']:.4f} | "
+            + ", ".join(f"{v:.4f}" for v in row["val_accuracy_per_seed"])
+            + " |"
+        )
+    goal = (
+        rows[0]["val_accuracy_mean"] >= best["val_accuracy_mean"]
+        and rows[0]["latency_ms"] <= budget_ms
+    )
+    check = winner.get("latency_check", {})
+    print(
+        f"\nWinner - best baseline ({best['model']}), paired over seeds: "
+        f"{statistics.mean(differences):+.4f} ± {difference_sem:.4f}"
+    )
+    print(
+        f"Goal (winner's mean >= best baseline's, winner within "
+        f"{budget_ms:.2f} ms): {goal}"
+    )
+    if check:
+        print(
+            f"Latency table: predicted {check['predicted_ms']:.2f} ms for the "
+            f"winner, measured {check['measured_ms']:.2f} ms "
+            f"({check['error_pct']:+.1f} %)"
+        )
+    print(
+        f"Wall time: search pipeline {search_seconds:.0f} s, whole benchmark "
+        f"{wall:.0f} s on {host}"
+    )
+    plot_latency(
+        rows,
+        budget_ms,
+        os.path.join(args.out, "pareto_latency.png"),
+        f"{data.name}: accuracy against measured latency ({threads} threads)",
+    )
+    atomic_write_json(
+        os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "search_latency.json"
+        ),
+        {
+            "budget_macs": budget,
+            "latency_budget_ms": budget_ms,
+            "latency_threads": threads,
+            "host": host,
+            "trials": config.trials,
+            "epochs": config.retrain_epochs,
+            "seeds": seeds,
+            "rows": rows,
+            "best_baseline": best["model"],
+            "paired_difference_mean": statistics.mean(differences),
+            "paired_difference_sem": difference_sem,
+            "goal_met": goal,
+            "latency_table_check": check,
             "search_seconds": search_seconds,
             "wall_seconds": wall,
             "resumed": resume,
