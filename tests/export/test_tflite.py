@@ -158,6 +158,10 @@ def test_segmenter_qat_exports_fully_int8(tmp_path):
     assert report["top1_agreement"] >= 0.95, report
 
 
+# 36 s on 2 cores: behind `slow` to keep the default run under 15 minutes
+# (923 s measured with it); the ESP and DiCE blocks' own int8 export stays in
+# the default run (test_qat_model_exports_fully_int8_and_matches_keras).
+@pytest.mark.slow
 def test_espnetv2_segmenter_qat_exports_fully_int8(tmp_path):
     """The ESPNetv2 decoder (pyramid resizes, gated skips, depthwise-sum
     merges) runs fully int8 with no op TFLite or the EdgeTPU lacks."""

@@ -100,6 +100,11 @@ def _parser():
         default=None,
         help="output folder (default: the model's folder)",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show TensorFlow's and the converter's own log lines",
+    )
     return parser
 
 
@@ -108,8 +113,11 @@ def _fail(parser, message):
 
 
 def main(argv=None):
+    from tfeff._console import set_verbose
+
     parser = _parser()
     args = parser.parse_args(argv)
+    set_verbose(args.verbose)
     # Argument checks come before TensorFlow is imported: a typo costs
     # a second, not a TensorFlow start-up.
     if not os.path.isfile(args.model) or not args.model.endswith(".keras"):
