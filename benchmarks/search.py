@@ -85,7 +85,12 @@ def measured_latency(arch, num_classes, threads, resolution=224):
         arch, num_classes=num_classes, input_shape=(resolution, resolution, 3)
     )
     result = measure_model_latency(
-        model, mode="int8", num_threads=threads, runs=30, details=True
+        model,
+        mode="int8",
+        num_threads=threads,
+        runs=30,
+        details=True,
+        untrained=True,
     )
     keras.backend.clear_session()
     return result

@@ -211,6 +211,7 @@ class LatencyTable:
             num_threads=self.num_threads,
             runs=self.runs,
             pixels=pixels,
+            untrained=True,  # Probes and candidates have random weights.
         )
 
     def _measure(self, spec, instance, size, channels):
@@ -316,6 +317,7 @@ class LatencyTable:
             num_threads=self.num_threads,
             runs=self.runs,
             details=details,
+            untrained=True,
         )
         keras.backend.clear_session()
         return latency

@@ -108,7 +108,10 @@ def _measure(report, args):
             report.arch, num_classes=report.num_classes, input_shape=shape
         )
     milliseconds = measure_model_latency(
-        model, mode=args.latency_mode, num_threads=args.threads
+        model,
+        mode=args.latency_mode,
+        num_threads=args.threads,
+        untrained=True,
     )
     return {
         "milliseconds": milliseconds,

@@ -111,8 +111,51 @@ def measure_tflite_latency(
     return milliseconds
 
 
+def _batch_norms(layer):
+    import keras
+
+    if isinstance(layer, keras.layers.BatchNormalization):
+        yield layer
+    for inner in getattr(layer, "layers", ()):
+        yield from _batch_norms(inner)
+
+
+def set_batch_norm_statistics(model, images):
+    """Sets every batch norm's moving mean and variance to those of
+    `images` passing through `model` (one forward pass in training mode,
+    momentum 0).
+
+    For timing an untrained network: with its initial statistics (mean 0,
+    variance 1) a deep network's activations grow by orders of magnitude
+    from stage to stage (GhostNet 1.0x reached 2e6 at 7x7), the int8
+    file then carries scales no trained network has, and XNNPACK refuses to
+    prepare it ("failed to create XNNPACK runtime"; LiteRT 2.3 aborts),
+    so the time measured was the reference kernels', 20x slower. Weights
+    are untouched; what is timed is unchanged except for the scales.
+    """
+    layers = list(_batch_norms(model))
+    saved = [layer.momentum for layer in layers]
+    try:
+        for layer in layers:
+            layer.momentum = 0.0
+        # In training mode each layer normalizes by its batch's statistics
+        # and, at momentum 0, keeps exactly them: one pass makes inference
+        # on `images` what that pass computed.
+        model(images, training=True)
+    finally:
+        for layer, momentum in zip(layers, saved):
+            layer.momentum = momentum
+
+
 def measure_model_latency(
-    model, *, mode="int8", num_threads=1, runs=20, pixels=True, details=False
+    model,
+    *,
+    mode="int8",
+    num_threads=1,
+    runs=20,
+    pixels=True,
+    details=False,
+    untrained=False,
 ):
     """Converts a Keras model to TFLite and times it on this host.
 
@@ -129,6 +172,10 @@ def measure_model_latency(
         pixels: bool. Calibrate on 0-255 values (a model that normalizes
             its own input) rather than unit normals (an inner block).
         details: bool. See `measure_tflite_latency`.
+        untrained: bool. The model has random weights (a candidate, a
+            probe): its batch-norm statistics are first set from the
+            calibration inputs (`set_batch_norm_statistics`), as a trained
+            network's would be. The model is changed so.
 
     Returns:
         float, milliseconds (with `details`, a dict that also says whether
@@ -148,6 +195,8 @@ def measure_model_latency(
         data = rng.uniform(0, 255, shape).astype("float32")
     else:
         data = rng.normal(0, 1, shape).astype("float32")
+    if untrained:
+        set_batch_norm_statistics(model, data)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.tflite")
         if mode == "int8":
