@@ -61,6 +61,9 @@ def host_settings(mode, num_threads):
         "tensorflow": tf.__version__,
         "mode": mode,
         "num_threads": num_threads,
+        # How probes are built and timed; a change starts a new table
+        # (2: batch-norm statistics from the calibration inputs).
+        "probe_version": 2,
     }
 
 
