@@ -597,7 +597,7 @@ def _check_latency_budget(config, space, data):
     )
     _say(
         config,
-        f"Latency budget: {config.latency_budget_ms:g} ms ({where}); block "
+        f"Latency budget: {config.latency_budget_ms:.3g} ms ({where}); block "
         f"table {table.path} ({len(table.entries)} blocks measured before)",
     )
     # A budget nothing can meet is an error before the search: the
@@ -608,7 +608,7 @@ def _check_latency_budget(config, space, data):
     if fastest > config.latency_budget_ms:
         raise BudgetExceededError(
             f"No candidate of the space fits a latency budget of "
-            f"{config.latency_budget_ms:g} ms: the fastest takes "
+            f"{config.latency_budget_ms:.3g} ms: the fastest takes "
             f"{fastest:.2f} ms ({where}). Raise --latency-budget (a "
             "baseline's latency: tfeff-profile efficientnet_b0 --latency) "
             "or lower --resolution."
@@ -840,7 +840,7 @@ def _run(config, space, phases, start, clock):
             baselines=baseline_ids,
             winner_trial=winner["trial_id"],
             title=f"Search on {data.name} · latency budget "
-            f"{config.latency_budget_ms:g} ms",
+            f"{config.latency_budget_ms:.3g} ms",
             x="latency_ms",
             budget_ms=config.latency_budget_ms,
         )
