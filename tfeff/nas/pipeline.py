@@ -563,6 +563,13 @@ def _qat_and_export(config, data, winner_path, out, phases, clock=None):
             f"per image (1 thread, {config.proxy_resolution}x"
             f"{config.proxy_resolution}, this host)",
         )
+        if not runner.uses_xnnpack:
+            _say(
+                config,
+                "    Warning: XNNPACK cannot prepare this file (the time "
+                "above is TFLite's reference kernels'), and a stock LiteRT "
+                "interpreter with default settings may abort on it.",
+            )
         if config.edgetpu:
             _say(config, "[export] EdgeTPU compatibility report")
             report = to_edgetpu(tflite_path, os.path.join(out, "edgetpu"))
