@@ -194,8 +194,11 @@ def interleaved_latencies(archs, num_classes, threads, rounds=5, runs=30):
         ]
 
 
-def plot_latency(rows, budget_ms, path, title):
-    """Accuracy (mean ± s.e.) against measured latency, the budget marked."""
+def plot_latency(rows, budget_ms, path, title, trials=()):
+    """The search report's second plot, redrawn with the benchmark's
+    models: their accuracy (mean ± s.e. over the seeds) against measured
+    latency, the search's trials (proxy accuracy against the table's
+    prediction) behind them, the budget marked."""
     import io
 
     import matplotlib
@@ -206,13 +209,23 @@ def plot_latency(rows, budget_ms, path, title):
     from tfeff.files import atomic_write_bytes
 
     fig, ax = plt.subplots(figsize=(9, 5), dpi=120)
+    done = [t for t in trials if t.get("latency_ms") and t.get("val_accuracy")]
+    if done:
+        ax.scatter(
+            [t["latency_ms"] for t in done],
+            [t["val_accuracy"] for t in done],
+            s=24,
+            color="#4878a8",
+            alpha=0.5,
+            label="search trials (table latency, 2-epoch proxy accuracy)",
+        )
     for index, row in enumerate(rows):
         winner = index == 0
         ax.errorbar(
             [row["latency_ms"]],
             [row["val_accuracy_mean"]],
             yerr=[row["val_accuracy_sem"]],
-            fmt="*" if winner else "o",
+            fmt="*" if winner else "sD^v"[(index - 1) % 4],
             markersize=16 if winner else 8,
             color="#c03030" if winner else "#e0a030",
             markeredgecolor="black",
@@ -586,11 +599,16 @@ def latency_benchmark(args, budget):
         f"Wall time: search pipeline {search_seconds:.0f} s, whole benchmark "
         f"{wall:.0f} s on {host}"
     )
+    import json
+
+    with open(os.path.join(args.out, "trials.jsonl")) as file:
+        trials = [json.loads(line) for line in file]
     plot_latency(
         rows,
         budget_ms,
         os.path.join(args.out, "pareto_latency.png"),
         f"{data.name}: accuracy against measured latency ({threads} threads)",
+        trials=trials,
     )
     atomic_write_json(
         os.path.join(
