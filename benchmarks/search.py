@@ -43,7 +43,6 @@ import tfeff  # noqa: E402, F401  (first: it quiets TensorFlow's start-up)
 
 # isort: split
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 from tfeff.data import load_dataset  # noqa: E402
 from tfeff.files import atomic_write_json  # noqa: E402
@@ -148,11 +147,10 @@ def interleaved_latencies(archs, num_classes, threads, rounds=5, runs=30):
     figures are medians of interleaved rounds, not single draws."""
     import tempfile
 
-    from tfeff.export.tflite import to_tflite
     from tfeff.export.tflite import xnnpack_can_prepare
     from tfeff.models.builder import build_image_classifier
+    from tfeff.profile.latency import export_for_timing
     from tfeff.profile.latency import measure_tflite_latency
-    from tfeff.profile.latency import set_batch_norm_statistics
 
     with tempfile.TemporaryDirectory() as folder:
         paths = []
@@ -160,17 +158,8 @@ def interleaved_latencies(archs, num_classes, threads, rounds=5, runs=30):
             model = build_image_classifier(
                 arch, num_classes=num_classes, input_shape=(224, 224, 3)
             )
-            images = np.random.default_rng(0).uniform(0, 255, (8, 224, 224, 3))
-            images = images.astype("float32")
-            set_batch_norm_statistics(model, images)
             path = os.path.join(folder, f"model_{index}.tflite")
-            to_tflite(
-                model,
-                path,
-                mode="int8",
-                representative_data=[images[i : i + 1] for i in range(8)],
-                io_dtype="int8",
-            )
+            export_for_timing(model, path, untrained=True)
             keras.backend.clear_session()
             paths.append(path)
         times = [[] for _ in paths]
@@ -199,14 +188,13 @@ def plot_latency(rows, budget_ms, path, title, trials=()):
     models: their accuracy (mean ± s.e. over the seeds) against measured
     latency, the search's trials (proxy accuracy against the table's
     prediction) behind them, the budget marked."""
-    import io
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tfeff.files import atomic_write_bytes
+    from tfeff.files import save_figure_atomically
 
     fig, ax = plt.subplots(figsize=(9, 5), dpi=120)
     done = [t for t in trials if t.get("latency_ms") and t.get("val_accuracy")]
@@ -245,10 +233,7 @@ def plot_latency(rows, budget_ms, path, title, trials=()):
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
+    save_figure_atomically(fig, path)
 
 
 def train_seeds(arch, data, resolution, settings, seeds):

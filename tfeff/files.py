@@ -45,6 +45,20 @@ def atomic_write_json(path, obj, indent=2):
     )
 
 
+def save_figure_atomically(fig, path, **savefig_kwargs):
+    """A matplotlib figure as a PNG at `path`, atomically; the figure is
+    closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", **savefig_kwargs)
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
 def save_keras_atomically(model, path, *, include_optimizer=True):
     """`model.save` to a temporary `.keras` beside `path`, then a rename.
 

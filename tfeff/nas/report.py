@@ -1,9 +1,6 @@
 """The search report's plot: accuracy against MACs, baselines marked."""
 
-import io
-import os
-
-from tfeff.files import atomic_write_bytes
+from tfeff.files import save_figure_atomically
 
 
 def pareto_front(points):
@@ -169,9 +166,4 @@ def plot_pareto(
     # Outside the axes: a legend inside hides points in some corner.
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
+    return save_figure_atomically(fig, path)

@@ -147,6 +147,37 @@ def set_batch_norm_statistics(model, images):
             layer.momentum = momentum
 
 
+def export_for_timing(
+    model, path, *, mode="int8", pixels=True, untrained=False
+):
+    """Writes the TFLite file `measure_model_latency` times: int8 in and
+    out, calibrated on 8 random inputs (or float32). See there for
+    `pixels` and `untrained`."""
+    from tfeff.export.tflite import to_tflite
+
+    if mode not in ("int8", "float32"):
+        raise ValueError(
+            f"`mode` must be 'int8' or 'float32'. Received: mode={mode!r}"
+        )
+    shape = (8,) + tuple(model.input_shape[1:])
+    rng = np.random.default_rng(0)
+    if pixels:
+        data = rng.uniform(0, 255, shape).astype("float32")
+    else:
+        data = rng.normal(0, 1, shape).astype("float32")
+    if untrained:
+        set_batch_norm_statistics(model, data)
+    if mode == "int8":
+        return to_tflite(
+            model,
+            path,
+            mode="int8",
+            representative_data=[data[i : i + 1] for i in range(8)],
+            io_dtype="int8",
+        )
+    return to_tflite(model, path, mode="float32")
+
+
 def measure_model_latency(
     model,
     *,
@@ -181,34 +212,11 @@ def measure_model_latency(
         float, milliseconds (with `details`, a dict that also says whether
         XNNPACK ran it).
     """
-    import numpy as np
-
-    from tfeff.export.tflite import to_tflite
-
-    if mode not in ("int8", "float32"):
-        raise ValueError(
-            f"`mode` must be 'int8' or 'float32'. Received: mode={mode!r}"
-        )
-    shape = (8,) + tuple(model.input_shape[1:])
-    rng = np.random.default_rng(0)
-    if pixels:
-        data = rng.uniform(0, 255, shape).astype("float32")
-    else:
-        data = rng.normal(0, 1, shape).astype("float32")
-    if untrained:
-        set_batch_norm_statistics(model, data)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.tflite")
-        if mode == "int8":
-            to_tflite(
-                model,
-                path,
-                mode="int8",
-                representative_data=[data[i : i + 1] for i in range(8)],
-                io_dtype="int8",
-            )
-        else:
-            to_tflite(model, path, mode="float32")
+        export_for_timing(
+            model, path, mode=mode, pixels=pixels, untrained=untrained
+        )
         return measure_tflite_latency(
             path, num_threads=num_threads, runs=runs, details=details
         )

@@ -30,9 +30,9 @@ import os
 
 import keras
 
-from tfeff.files import atomic_write_bytes
 from tfeff.files import atomic_write_json
 from tfeff.files import atomic_write_text
+from tfeff.files import save_figure_atomically
 from tfeff.files import save_keras_atomically
 from tfeff.train.config import dump_yaml
 
@@ -183,10 +183,7 @@ def plot_history(rows, path):
         axis.set_title(name)
         axis.legend(fontsize=7)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
+    save_figure_atomically(fig, path, dpi=90)
 
 
 def is_multi_worker(strategy):
