@@ -252,6 +252,19 @@ def train_seeds(arch, data, resolution, settings, seeds):
     return scores
 
 
+def search_config(args, budget, **latency):
+    """The search command's defaults but what a benchmark can afford."""
+    return SearchConfig(
+        budget_macs=budget,
+        out=args.out,
+        seed=args.seed,
+        trials=args.trials,
+        retrain_top=args.retrain_top,
+        retrain_seeds=args.retrain_seeds,
+        **latency,
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", default="0.4GFLOPs")
@@ -302,14 +315,7 @@ def main(argv=None):
         return latency_benchmark(args, budget)
     args.seeds = args.seeds or 3
     start = time.perf_counter()
-    config = SearchConfig(
-        budget_macs=budget,
-        out=args.out,
-        seed=args.seed,
-        trials=args.trials,
-        retrain_top=args.retrain_top,
-        retrain_seeds=args.retrain_seeds,
-    )
+    config = search_config(args, budget)
     resume = os.path.isfile(os.path.join(args.out, "config.json"))
     if resume:
         print(f"Continuing the search in {args.out}")
@@ -440,15 +446,8 @@ def latency_benchmark(args, budget):
         )
     else:
         budget_ms = parse_latency(args.latency_budget)
-    config = SearchConfig(
-        budget_macs=budget,
-        latency_budget_ms=budget_ms,
-        latency_threads=threads,
-        out=args.out,
-        seed=args.seed,
-        trials=args.trials,
-        retrain_top=args.retrain_top,
-        retrain_seeds=args.retrain_seeds,
+    config = search_config(
+        args, budget, latency_budget_ms=budget_ms, latency_threads=threads
     )
     resume = os.path.isfile(os.path.join(args.out, "config.json"))
     summary = run_search(config)

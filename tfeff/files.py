@@ -1,29 +1,39 @@
 """Atomic file writes: a crash never leaves a half-written file under its
 final name (DESIGN.md, Contracts: Persistence)."""
 
+import contextlib
 import json
 import os
 import tempfile
 
 
-def atomic_write_bytes(path, data):
-    """Writes `data` to a temporary file beside `path`, then renames it."""
+@contextlib.contextmanager
+def _replacing(path, suffix):
+    """Yields `(descriptor, temporary path)` of a new file beside `path`,
+    renamed onto `path` when the block ends, removed if it raises: a crash
+    never leaves a half-written file under the final name."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
-        dir=directory, prefix=".", suffix=".partial"
+        dir=directory, prefix=".", suffix=suffix
     )
     try:
+        yield handle, temporary
         _give_usual_mode(temporary)
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def atomic_write_bytes(path, data):
+    """Writes `data` to a temporary file beside `path`, then renames it."""
+    with _replacing(path, ".partial") as (handle, _):
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
 
 
 def _give_usual_mode(path):
@@ -71,22 +81,11 @@ def save_keras_atomically(model, path, *, include_optimizer=True):
             such switch: `clone_model` recompiles the clone and builds its
             optimizer, so the copy here is made from the config.)
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
     if not include_optimizer and getattr(model, "optimizer", None) is not None:
         model = _uncompiled_copy(model)
-    handle, temporary = tempfile.mkstemp(
-        dir=directory, prefix=".", suffix=".keras"
-    )
-    os.close(handle)
-    try:
+    with _replacing(path, ".keras") as (handle, temporary):
+        os.close(handle)  # Keras writes the file by its name.
         model.save(temporary)
-        _give_usual_mode(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
 
 
 def _uncompiled_copy(model):
