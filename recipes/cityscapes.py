@@ -14,6 +14,7 @@ import os
 import sys
 
 import tfeff  # noqa: E402
+from tfeff._cli import errors_as_one_line  # noqa: E402
 from tfeff.data.cityscapes import CityscapesReader  # noqa: E402
 from tfeff.models.segmentation import SemanticSegmenter  # noqa: E402
 from tfeff.train import SegmentationIoU  # noqa: E402
@@ -34,17 +35,21 @@ CLASS_WEIGHTS = (
 
 
 def main(argv=None):
-    parser = recipe.build_parser(__doc__.split("\n\n")[0])
+    parser = recipe.build_parser(
+        __doc__.split("\n\n")[0], prog=os.path.basename(__file__)
+    )
     args = parser.parse_args(argv)
-    try:
-        config = recipe.resolve(
-            args, os.path.join(HERE, "configs", "cityscapes.yaml")
-        )
-        strategy = prepare_runtime(config)
-        train_reader = CityscapesReader(config["data_dir"], "train")
-        val_reader = CityscapesReader(config["data_dir"], "val")
-    except ValueError as error:
-        parser.error(str(error))
+    with errors_as_one_line(parser, args):
+        return run(args)
+
+
+def run(args):
+    config = recipe.resolve(
+        args, os.path.join(HERE, "configs", "cityscapes.yaml")
+    )
+    strategy = prepare_runtime(config)
+    train_reader = CityscapesReader(config["data_dir"], "train")
+    val_reader = CityscapesReader(config["data_dir"], "val")
     width = config["image_size"]
     crop = (width // 2, width)
     batch = config["batch_size"]

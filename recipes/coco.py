@@ -19,6 +19,7 @@ import tfeff  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from tfeff._cli import errors_as_one_line  # noqa: E402
 from tfeff.data.coco import CocoReader  # noqa: E402
 from tfeff.export.detection import with_postprocessing  # noqa: E402
 from tfeff.models import ssd  # noqa: E402
@@ -32,19 +33,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main(argv=None):
-    parser = recipe.build_parser(__doc__.split("\n\n")[0])
+    parser = recipe.build_parser(
+        __doc__.split("\n\n")[0], prog=os.path.basename(__file__)
+    )
     args = parser.parse_args(argv)
-    try:
-        config = recipe.resolve(
-            args, os.path.join(HERE, "configs", "coco.yaml")
-        )
-        strategy = prepare_runtime(config)
-        train_reader = CocoReader(
-            config["data_dir"], config["train_split"], skip_empty=True
-        )
-        val_reader = CocoReader(config["data_dir"], config["val_split"])
-    except ValueError as error:
-        parser.error(str(error))
+    with errors_as_one_line(parser, args):
+        return run(args)
+
+
+def run(args):
+    config = recipe.resolve(args, os.path.join(HERE, "configs", "coco.yaml"))
+    strategy = prepare_runtime(config)
+    train_reader = CocoReader(
+        config["data_dir"], config["train_split"], skip_empty=True
+    )
+    val_reader = CocoReader(config["data_dir"], config["val_split"])
     size, batch = config["image_size"], config["batch_size"]
     classes = train_reader.num_classes
     anchors = ssd.generate_anchors(ssd.AnchorSpec.for_image_size(size))

@@ -22,6 +22,7 @@ import tfeff  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from tfeff._cli import errors_as_one_line  # noqa: E402
 from tfeff.data.imagenet import ImageNetReader  # noqa: E402
 from tfeff.train import recipe  # noqa: E402
 from tfeff.train.runner import prepare_runtime  # noqa: E402
@@ -41,19 +42,23 @@ def defaults_file(model):
 
 
 def main(argv=None):
-    parser = recipe.build_parser(__doc__.split("\n\n")[0])
+    parser = recipe.build_parser(
+        __doc__.split("\n\n")[0], prog=os.path.basename(__file__)
+    )
     args = parser.parse_args(argv)
-    try:
-        config = recipe.resolve(args, defaults_file(args.model))
-        strategy = prepare_runtime(config)
-        train_reader = ImageNetReader(
-            config["data_dir"], "train", layout=config["layout"]
-        )
-        val_reader = ImageNetReader(
-            config["data_dir"], "val", layout=config["layout"]
-        )
-    except ValueError as error:
-        parser.error(str(error))
+    with errors_as_one_line(parser, args):
+        return run(args)
+
+
+def run(args):
+    config = recipe.resolve(args, defaults_file(args.model))
+    strategy = prepare_runtime(config)
+    train_reader = ImageNetReader(
+        config["data_dir"], "train", layout=config["layout"]
+    )
+    val_reader = ImageNetReader(
+        config["data_dir"], "val", layout=config["layout"]
+    )
     num_classes = train_reader.num_classes or 1000
     size, batch = config["image_size"], config["batch_size"]
 

@@ -2,8 +2,10 @@
 final name (DESIGN.md, Contracts: Persistence)."""
 
 import contextlib
+import errno
 import json
 import os
+import shutil
 import tempfile
 
 
@@ -21,10 +23,36 @@ def _replacing(path, suffix):
         yield handle, temporary
         _give_usual_mode(temporary)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(temporary):
             os.remove(temporary)
+        if isinstance(error, OSError) and error.errno in _DISK_FULL:
+            raise DiskFullError(path, error) from error
         raise
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class DiskFullError(OSError):
+    """No space (or quota) left for a file; names it and the free space.
+    The file's previous content, if any, is untouched."""
+
+    def __init__(self, path, cause):
+        try:
+            free = shutil.disk_usage(os.path.dirname(os.path.abspath(path)))
+            free = f"{free.free / 1e6:.1f} MB free"
+        except OSError:
+            free = "free space unknown"
+        super().__init__(
+            cause.errno,
+            f"No space left on the device for {path!r} ({free}); nothing "
+            "was written under that name",
+            path,
+        )
+
+    def __str__(self):
+        return self.strerror
 
 
 def atomic_write_bytes(path, data):

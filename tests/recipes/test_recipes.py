@@ -388,3 +388,132 @@ def test_two_workers_on_loopback_train_one_model(toy, tmp_path):
         if line.startswith("evaluation:")
     ]
     assert len(reports) == 2 and reports[0] == reports[1]
+
+
+# --- bad values at the boundary (issue 20, items 5 and 6) -------------------
+
+# Each was trained on (or failed deep inside TensorFlow) before: `--epochs
+# -1` saved an untrained model.keras as if finished, `--batch-size 0`
+# raised ZeroDivisionError, `-8` a TensorFlow shape error.
+BAD_VALUES = [
+    (["--epochs", "-1"], "`epochs` (the number of epochs) must be in [1, inf)"),
+    (["--epochs", "0"], "Received: epochs=0"),
+    (["--batch-size", "0"], "`batch_size` (the global batch size)"),
+    (["--batch-size", "-8"], "Received: batch_size=-8"),
+    (["--image-size", "0"], "Received: image_size=0"),
+    (["--set", "learning_rate=-1"], "`learning_rate` (the learning rate) must be in (0.0, inf)"),
+    (["--set", "learning_rate=.nan"], "Received: learning_rate=nan"),
+    (["--set", "label_smoothing=2.0"], "`label_smoothing` (label smoothing) must be in [0.0, 1.0)"),
+    (["--set", "ema_momentum=1.5"], "Received: ema_momentum=1.5"),
+    (["--set", "dropout_rate=1.5"], "`dropout_rate` must be in [0, 1), or -1"),
+    (["--set", "drop_path_rate=-0.1"], "Received: drop_path_rate=-0.1"),
+    (["--set", "weight_decay=-1e-5"], "Received: weight_decay=-1e-05"),
+    (["--set", "crop_scale_min=0"], "Received: crop_scale_min=0"),
+    (["--set", "lr_schedule=cosine"], "`lr_schedule` must be one of ('efficientnet', 'hybrid', 'constant')"),
+    (["--set", "optimizer=lamb"], "Received: optimizer='lamb'"),
+    (["--model", "efficientnet_b9"], "Unknown variant 'efficientnet_b9'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "argv, message", BAD_VALUES, ids=[" ".join(a) for a, _ in BAD_VALUES]
+)
+def test_a_bad_value_is_one_line_and_exit_2_before_any_work(
+    toy, tmp_path, capsys, argv, message
+):
+    out = tmp_path / "never"
+    with pytest.raises(SystemExit) as info:
+        _recipe("imagenet").main(
+            ["--data-dir", str(toy / "imagenet"), "--out", str(out), *argv]
+        )
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1 and err.startswith("imagenet.py: error: ")
+    assert not out.exists()  # refused before the run folder was made
+
+
+def test_an_unwritable_out_is_refused_before_any_model(toy, tmp_path, capsys):
+    (tmp_path / "a_file").write_text("x")
+    for out, message in (
+        (tmp_path / "a_file", "--out must be a folder, but"),
+        (tmp_path / "a_file" / "run", "is not a writable folder"),
+    ):
+        with pytest.raises(SystemExit) as info:
+            _recipe("imagenet").main(
+                ["--data-dir", str(toy / "imagenet"), "--out", str(out)]
+            )
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert message in err and str(out) in err and err.count("\n") == 1
+
+
+def test_traceback_flag_shows_the_whole_error(toy, tmp_path):
+    with pytest.raises(ValueError, match="Received: epochs=-1"):
+        _recipe("imagenet").main(
+            [
+                "--data-dir", str(toy / "imagenet"), "--out", str(tmp_path),
+                "--epochs", "-1", "--traceback",
+            ]
+        )  # fmt: skip
+
+
+def test_segmentation_and_detection_recipes_check_their_own_keys(
+    toy, tmp_path, capsys
+):
+    for name, argv, message in (
+        ("cityscapes", ["--set", "decoder=unet"], "`decoder` must be one of"),
+        ("cityscapes", ["--set", "scale_min=0.9"], "must not exceed `scale_max`"),
+        ("coco", ["--set", "iou_threshold=1.0"], "Received: iou_threshold=1.0"),
+        ("coco", ["--set", "max_boxes=0"], "Received: max_boxes=0"),
+        ("coco", ["--set", "finetune=nowhere.keras"], "`finetune` is not a file"),
+    ):  # fmt: skip
+        with pytest.raises(SystemExit) as info:
+            _recipe(name).main(
+                ["--data-dir", str(toy / name), "--out", str(tmp_path / "x"), *argv]
+            )
+        assert info.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+def _can_mount_tmpfs():
+    import shutil
+
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+@pytest.mark.slow  # ~70 s: two recipe processes; run with --run-slow.
+@pytest.mark.skipif(not _can_mount_tmpfs(), reason="cannot mount a tmpfs")
+def test_a_recipe_out_of_disk_says_so_and_the_rerun_finishes(toy, tmp_path):
+    # The issue's reproduction: a 30 MB filesystem holds the run's two
+    # checkpoints (12 MB each) but not the backup beside them. Before: a
+    # segmentation fault in HDF5, then every rerun failed inside h5py.
+    small = tmp_path / "small"
+    small.mkdir()
+    run = (
+        f"{sys.executable} {ROOT}/recipes/imagenet.py --model mobilenetv2_050 "
+        f"--data-dir {toy / 'imagenet'} --out {small}/r --epochs 2 "
+        "--image-size 32 --batch-size 8"
+    )
+    shell = (
+        f"mount -t tmpfs -o size=30m tmpfs {small} && "
+        f"{{ {run} 2>{tmp_path}/first.err; echo first=$?; }} && "
+        f"mount -o remount,size=200m {small} && {run}"
+    )
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", shell],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    first = (tmp_path / "first.err").read_text()
+    assert "first=2" in done.stdout, first[-3000:]
+    last = first.strip().splitlines()[-1]
+    assert last.startswith("imagenet.py: error: No space left on the device")
+    assert "Traceback" not in first
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "evaluation: {" in done.stdout

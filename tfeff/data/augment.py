@@ -26,6 +26,9 @@ import threading
 
 import numpy as np
 
+from tfeff.data.images import DecodeErrors  # noqa: F401  (readers')
+from tfeff.data.images import read_bytes  # noqa: F401
+
 IGNORE_LABEL = 255
 CROP_PADDING = 32  # EfficientNet preprocessing.py: centre crop size/(size+32).
 
@@ -130,32 +133,15 @@ def detection_transform(image_size, *, training):
     return A.Compose(transforms, bbox_params=bbox_params)
 
 
-class DecodeErrors:
-    """Thread-safe count of files that could not be decoded (skipped)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.count = 0
-        self.examples = []
-
-    def add(self, source, error):
-        with self._lock:
-            self.count += 1
-            if len(self.examples) < 10:
-                self.examples.append(f"{source}: {error}")
-
-    def report(self):
-        """One line for the end of an epoch or run."""
-        if not self.count:
-            return "0 images skipped"
-        shown = "; ".join(self.examples[:3])
-        return f"{self.count} images could not be decoded and were skipped ({shown})"
-
-
 def decode_image(data, source, errors):
-    """Bytes → RGB uint8 (h, w, 3), or None (counted in `errors`)."""
+    """Bytes → RGB uint8 (h, w, 3), or None (counted in `errors`).
+
+    8- and 16-bit, grey, palette and alpha images all come out as 8-bit
+    RGB (OpenCV's IMREAD_COLOR: 16-bit is scaled to 8, alpha dropped)."""
     import cv2
 
+    if data is None:
+        return None
     array = np.frombuffer(data, dtype=np.uint8)
     image = cv2.imdecode(array, cv2.IMREAD_COLOR) if array.size else None
     if image is None:
@@ -168,6 +154,8 @@ def decode_mask(data, source, errors):
     """PNG bytes → uint8 (h, w) ids, or None."""
     import cv2
 
+    if data is None:
+        return None
     array = np.frombuffer(data, dtype=np.uint8)
     mask = cv2.imdecode(array, cv2.IMREAD_UNCHANGED) if array.size else None
     if mask is None or mask.ndim != 2:

@@ -20,6 +20,7 @@ from tfeff.data.augment import check_training_batch
 from tfeff.data.augment import decode_image
 from tfeff.data.augment import decode_mask
 from tfeff.data.augment import over_chunk
+from tfeff.data.augment import read_bytes
 from tfeff.data.augment import segmentation_transform
 from tfeff.data.cityscapes_labels import IGNORE_LABEL
 from tfeff.data.cityscapes_labels import LABELS
@@ -119,10 +120,10 @@ class CityscapesReader:
         def load(element_seed, image_path, mask_path):
             image_path = image_path.decode()
             mask_path = mask_path.decode()
-            with open(image_path, "rb") as f:
-                image = decode_image(f.read(), image_path, errors)
-            with open(mask_path, "rb") as f:
-                ids = decode_mask(f.read(), mask_path, errors)
+            image = decode_image(
+                read_bytes(image_path, errors), image_path, errors
+            )
+            ids = decode_mask(read_bytes(mask_path, errors), mask_path, errors)
             if image is None or ids is None:
                 empty = np.zeros((height, width), np.int32)
                 return np.zeros((height, width, 3), np.float32), empty, False

@@ -33,6 +33,7 @@ class ImageDataset:
     x_val: np.ndarray
     y_val: np.ndarray
     class_names: tuple
+    skipped: tuple = ()  # files that could not be read (folder: only)
 
     @property
     def num_classes(self):
@@ -43,10 +44,13 @@ class ImageDataset:
         return int(self.x_train.shape[1])
 
     def describe(self):
+        skipped = ""
+        if self.skipped:
+            skipped = f" ({len(self.skipped)} unreadable files skipped)"
         return (
             f"{self.name}: {len(self.x_train)} train / {len(self.x_val)} "
             f"validation images at {self.resolution}x{self.resolution}, "
-            f"{self.num_classes} classes"
+            f"{self.num_classes} classes{skipped}"
         )
 
 
@@ -98,7 +102,9 @@ def stratified_split(labels, validation_fraction, seed):
     for label in np.unique(labels):
         indices = np.flatnonzero(labels == label)
         rng.shuffle(indices)
+        # At least one of each class on both sides when it has 2 or more.
         count = max(1, int(round(len(indices) * validation_fraction)))
+        count = min(count, max(1, len(indices) - 1))
         val.extend(indices[:count])
         train.extend(indices[count:])
     train, val = np.array(sorted(train)), np.array(sorted(val))
@@ -152,49 +158,87 @@ def load_cifar10(resolution=32):
 
 
 def _load_image(path, resolution):
-    with Image.open(path) as image:
-        image = image.convert("RGB").resize(
-            (resolution, resolution), Image.BILINEAR
-        )
-        return np.asarray(image, dtype=np.uint8)
+    """uint8 RGB at `resolution`; `UnreadableImage` naming a bad file."""
+    from tfeff.data.images import open_rgb
+
+    image = Image.fromarray(open_rgb(path))
+    return np.asarray(
+        image.resize((resolution, resolution), Image.BILINEAR), np.uint8
+    )
 
 
-def load_image_folder(path, resolution=32, validation_fraction=0.2, seed=0):
-    """A class-per-folder tree: `path/<class name>/<image>`."""
+def load_image_folder(
+    path, resolution=32, validation_fraction=0.2, seed=0, *, errors=None
+):
+    """A class-per-folder tree: `path/<class name>/<image>`.
+
+    Files that cannot be opened or decoded are skipped, named once on
+    stderr and listed in `errors` (a `tfeff.data.images.DecodeErrors`;
+    one is made if None). A class needs at least 2 readable images (one
+    for training, one for validation): fewer is a ValueError naming the
+    class and its counts, as is a folder of fewer than 2 classes.
+    """
+    from tfeff.data.images import DecodeErrors
+    from tfeff.data.images import UnreadableImage
+
     _check_resolution(resolution)
+    if not 0.0 < validation_fraction < 1.0:
+        raise ValueError(
+            "`validation_fraction` must be in (0, 1). Received: "
+            f"validation_fraction={validation_fraction!r}"
+        )
     if not os.path.isdir(path):
         raise ValueError(
             f"The image folder does not exist or is not a directory. "
             f"Received: path={path!r}"
         )
+    errors = DecodeErrors() if errors is None else errors
     classes = sorted(
         entry
         for entry in os.listdir(path)
         if os.path.isdir(os.path.join(path, entry))
         and not entry.startswith(".")
     )
-    files, labels = [], []
+    if len(classes) < 2:
+        raise ValueError(
+            "An image folder needs at least 2 class sub-folders. "
+            f"Received: path={path!r} with classes {classes}"
+        )
+    images, labels, too_few = [], [], []
     for label, name in enumerate(classes):
         folder = os.path.join(path, name)
         found = sorted(
             entry
             for entry in os.listdir(folder)
             if entry.lower().endswith(IMAGE_EXTENSIONS)
+            and not entry.startswith(".")
         )
         if not found:
             raise ValueError(
                 f"Class folder {folder!r} holds no images "
                 f"(extensions {', '.join(IMAGE_EXTENSIONS)})."
             )
-        files.extend(os.path.join(folder, entry) for entry in found)
-        labels.extend([label] * len(found))
-    if len(classes) < 2:
+        readable = 0
+        for entry in found:
+            file = os.path.join(folder, entry)
+            try:
+                images.append(_load_image(file, resolution))
+            except UnreadableImage as error:
+                errors.add(file, str(error).split(": ", 1)[-1])
+                continue
+            labels.append(label)
+            readable += 1
+        if readable < 2:
+            too_few.append(f"{name!r} {readable} of {len(found)}")
+    if too_few:
         raise ValueError(
-            "An image folder needs at least 2 class sub-folders. "
-            f"Received: path={path!r} with classes {classes}"
+            "Each class of an image folder needs at least 2 readable images "
+            "(one for training, one for validation). Readable images: "
+            + ", ".join(too_few)
+            + f" (in {path!r})."
         )
     labels = np.array(labels, dtype=np.int32)
-    images = np.stack([_load_image(file, resolution) for file in files])
+    images = np.stack(images)
     train, val = stratified_split(labels, validation_fraction, seed)
     return ImageDataset(
         f"folder:{path}",
@@ -203,6 +247,7 @@ def load_image_folder(path, resolution=32, validation_fraction=0.2, seed=0):
         images[val],
         labels[val],
         tuple(classes),
+        skipped=tuple(errors.sources),
     )
 
 

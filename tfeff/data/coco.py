@@ -27,6 +27,7 @@ from tfeff.data.augment import augmented_pipeline
 from tfeff.data.augment import check_training_batch
 from tfeff.data.augment import decode_image
 from tfeff.data.augment import detection_transform
+from tfeff.data.augment import read_bytes
 
 
 class CocoReader:
@@ -170,12 +171,7 @@ class CocoReader:
             )
             boxes = np.zeros((max_boxes, 4), np.float32)
             labels = np.zeros((max_boxes,), np.int32)
-            try:
-                with open(path, "rb") as f:
-                    image = decode_image(f.read(), path, errors)
-            except OSError as error:
-                errors.add(path, error)
-                image = None
+            image = decode_image(read_bytes(path, errors), path, errors)
             if image is None:
                 return (
                     np.zeros((height, width, 3), np.float32),

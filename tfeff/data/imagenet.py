@@ -24,6 +24,7 @@ from tfeff.data.augment import check_training_batch
 from tfeff.data.augment import classification_transform
 from tfeff.data.augment import decode_image
 from tfeff.data.augment import over_chunk
+from tfeff.data.augment import read_bytes
 
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
 _TFRECORD_PREFIX = {
@@ -36,6 +37,19 @@ _TFRECORD_PREFIX = {
 def _tfrecord_files(data_dir, split):
     prefix = _TFRECORD_PREFIX.get(split, split)
     return sorted(glob.glob(os.path.join(data_dir, f"{prefix}-*-of-*")))
+
+
+def _unreadable_shard(path):
+    """Why a TFRecord shard cannot be used, or None: it must open and start
+    with a record header (8-byte length, 4-byte CRC)."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(12)
+    except OSError as error:
+        return error.strerror or str(error)
+    if 0 < len(header) < 12:  # empty is a shard of no records
+        return "shorter than one TFRecord header"
+    return None
 
 
 class ImageNetReader:
@@ -79,7 +93,19 @@ class ImageNetReader:
                     f"No TFRecord shards '{_TFRECORD_PREFIX.get(split, split)}"
                     f"-*-of-*' in {data_dir!r} (split={split!r})."
                 )
-            self.files = shards
+            self.files = []
+            for shard in shards:
+                problem = _unreadable_shard(shard)
+                if problem:
+                    self.errors.add(shard, problem)
+                else:
+                    self.files.append(shard)
+            if not self.files:
+                raise ValueError(
+                    f"None of the {len(shards)} TFRecord shards of "
+                    f"split={split!r} in {data_dir!r} can be read "
+                    f"({self.errors.examples[0]})."
+                )
             return
         if not os.path.isdir(folder):
             found = sorted(os.listdir(data_dir))[:10]
@@ -108,15 +134,16 @@ class ImageNetReader:
         return None if self.class_names is None else len(self.class_names)
 
     def _records(self):
-        """(bytes, label, source) elements."""
+        """(bytes, label, source) elements; the bytes are empty for the
+        folder layout (read where they are decoded)."""
         import tensorflow as tf
 
         if self.layout == "folder":
+            # The bytes are read in Python with the decoding (`dataset`):
+            # tf.io.read_file's NotFoundError on one dangling link or
+            # unreadable file ends the whole process mid-epoch.
             data = tf.data.Dataset.from_tensor_slices((self.files, self.labels))
-            return data.map(
-                lambda path, label: (tf.io.read_file(path), label, path),
-                num_parallel_calls=tf.data.AUTOTUNE,
-            )
+            return data.map(lambda path, label: (tf.constant(b""), label, path))
         features = {
             "image/encoded": tf.io.FixedLenFeature([], tf.string),
             "image/class/label": tf.io.FixedLenFeature([], tf.int64),
@@ -134,10 +161,15 @@ class ImageNetReader:
             )
             return parsed["image/encoded"], label, parsed["image/filename"]
 
+        # One shard at a time, in order; a shard corrupt part-way loses
+        # its remaining records, not the run (DataLossError would end it).
         files = tf.data.Dataset.from_tensor_slices(self.files)
-        return tf.data.TFRecordDataset(files).map(
-            parse, num_parallel_calls=tf.data.AUTOTUNE
+        records = files.interleave(
+            lambda file: tf.data.TFRecordDataset(file).ignore_errors(),
+            cycle_length=1,
+            deterministic=True,
         )
+        return records.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
 
     def dataset(
         self,
@@ -166,9 +198,13 @@ class ImageNetReader:
             )
         )
         errors = self.errors
+        from_files = self.layout == "folder"
 
         def load(element_seed, data, label, source):
-            image = decode_image(data, source.decode(errors="replace"), errors)
+            source = source.decode(errors="replace")
+            if from_files:
+                data = read_bytes(source, errors)
+            image = decode_image(data, source, errors)
             if image is None:
                 return np.zeros((height, width, 3), np.float32), label, False
             image = transform(element_seed, image=image)["image"]

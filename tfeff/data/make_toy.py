@@ -7,6 +7,9 @@ Writes a small data set of drawn shapes in exactly the real layout (see
 import argparse
 import sys
 
+from tfeff._cli import add_traceback_flag
+from tfeff._cli import check_output_folder
+from tfeff._cli import errors_as_one_line
 from tfeff.data.toy import FORMATS
 from tfeff.data.toy import make_toy
 
@@ -19,8 +22,11 @@ def main(argv=None):
     parser.add_argument("--format", required=True, choices=FORMATS)
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--seed", type=int, default=0)
+    add_traceback_flag(parser)
     args = parser.parse_args(argv)
-    summary = make_toy(args.format, args.out, seed=args.seed)
+    with errors_as_one_line(parser, args):
+        check_output_folder(args.out, "--out")
+        summary = make_toy(args.format, args.out, seed=args.seed)
     counts = ", ".join(f"{k} {summary[k]}" for k in ("train", "val"))
     print(f"wrote toy {args.format} ({counts} images) to {args.out}")
     return 0

@@ -10,6 +10,8 @@ import argparse
 import os
 import sys
 
+from tfeff._cli import add_traceback_flag
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
 
@@ -26,12 +28,20 @@ def image_files(directory):
     return found
 
 
-def load_images(directory, size, limit):
-    """Up to `limit` images of `directory`, resized, as [0, 255] float32."""
+def load_images(directory, size, limit, errors=None):
+    """Up to `limit` readable images of `directory`, resized, as [0, 255]
+    float32. Files that cannot be opened or decoded are skipped, named
+    once and counted in `errors` (a `DecodeErrors`), and the next files
+    are read instead."""
     import numpy as np
     import tensorflow as tf
 
-    paths = image_files(directory)[:limit]
+    from tfeff.data.images import DecodeErrors
+    from tfeff.data.images import UnreadableImage
+    from tfeff.data.images import open_rgb
+
+    errors = DecodeErrors() if errors is None else errors
+    paths = image_files(directory)
     if not paths:
         raise ValueError(
             f"No images ({', '.join(IMAGE_EXTENSIONS)}) under "
@@ -40,11 +50,30 @@ def load_images(directory, size, limit):
     height, width, channels = size
     images = []
     for path in paths:
-        image = tf.io.decode_image(
-            tf.io.read_file(path), channels=channels, expand_animations=False
+        if len(images) == limit:
+            break
+        try:
+            image = open_rgb(path)
+        except UnreadableImage as error:
+            errors.add(path, str(error).split(": ", 1)[-1])
+            continue
+        if channels == 1:
+            image = image.mean(axis=-1, keepdims=True)
+        elif channels != 3:
+            raise ValueError(
+                f"The model takes {channels}-channel images; "
+                "--representative-data images are read as RGB."
+            )
+        image = tf.image.resize(
+            image.astype("float32"), (height, width), antialias=True
         )
-        image = tf.image.resize(image, (height, width), antialias=True)
         images.append(image.numpy())
+    if not images:
+        raise ValueError(
+            f"None of the {len(paths)} image files under "
+            f"--representative-data {directory!r} could be read "
+            f"({errors.examples[0]})."
+        )
     return np.clip(np.stack(images), 0, 255).astype("float32")
 
 
@@ -105,7 +134,7 @@ def _parser():
         action="store_true",
         help="also show TensorFlow's and the converter's own log lines",
     )
-    return parser
+    return add_traceback_flag(parser)
 
 
 def _fail(parser, message):
@@ -113,11 +142,19 @@ def _fail(parser, message):
 
 
 def main(argv=None):
+    from tfeff._cli import errors_as_one_line
     from tfeff._console import set_verbose
 
     parser = _parser()
     args = parser.parse_args(argv)
     set_verbose(args.verbose)
+    with errors_as_one_line(parser, args):
+        return run(parser, args)
+
+
+def run(parser, args):
+    from tfeff._cli import check_output_folder
+
     # Argument checks come before TensorFlow is imported: a typo costs
     # a second, not a TensorFlow start-up.
     if not os.path.isfile(args.model) or not args.model.endswith(".keras"):
@@ -132,6 +169,9 @@ def main(argv=None):
         )
     if args.samples < 1:
         _fail(parser, f"--samples must be >= 1. Received: {args.samples}")
+    out = check_output_folder(
+        args.out or os.path.dirname(os.path.abspath(args.model)), "--out"
+    )
 
     import keras
 
@@ -154,10 +194,14 @@ def main(argv=None):
         )
     images = None
     if args.representative_data is not None:
-        try:
-            images = load_images(args.representative_data, shape, args.samples)
-        except ValueError as error:
-            _fail(parser, str(error))
+        from tfeff.data.images import DecodeErrors
+
+        skipped = DecodeErrors()
+        images = load_images(
+            args.representative_data, shape, args.samples, skipped
+        )
+        if skipped.count:
+            print(f"Representative data: {skipped.report()}")
     if mode == "int8" and not qat and images is None:
         _fail(
             parser,
@@ -172,20 +216,15 @@ def main(argv=None):
             "(the EdgeTPU runs int8 only), or export a quantization-aware "
             "model",
         )
-    out = args.out or os.path.dirname(os.path.abspath(args.model))
-    os.makedirs(out, exist_ok=True)
     stem = os.path.splitext(os.path.basename(args.model))[0]
     path = os.path.join(out, f"{stem}_{mode}.tflite")
-    try:
-        to_tflite(
-            model,
-            path,
-            mode=mode,
-            representative_data=images,
-            io_dtype=args.io_dtype,
-        )
-    except (ValueError, TypeError) as error:
-        _fail(parser, str(error))
+    to_tflite(
+        model,
+        path,
+        mode=mode,
+        representative_data=images,
+        io_dtype=args.io_dtype,
+    )
     size = os.path.getsize(path)
     print(f"Wrote {path}: {size / 1e6:.2f} MB ({mode}, {args.io_dtype} IO)")
 

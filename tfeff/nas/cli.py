@@ -10,6 +10,10 @@ import os
 import re
 import sys
 
+from tfeff._cli import add_traceback_flag
+from tfeff._cli import check_output_folder
+from tfeff._cli import errors_as_one_line
+from tfeff._cli import one_line
 from tfeff.nas.space import KINDS
 from tfeff.nas.space import SKELETONS
 
@@ -211,7 +215,7 @@ def build_parser():
         "and TensorFlow's warnings (TFEFF_VERBOSE=1 in the environment: "
         "also its C++ log lines)",
     )
-    return parser
+    return add_traceback_flag(parser)
 
 
 def config_from_args(args, parser):
@@ -263,6 +267,7 @@ def config_from_args(args, parser):
                 f"{out!r} already holds a search; pass --resume to continue "
                 "it or choose another --out."
             )
+        check_output_folder(out, "--out")
         verbose = 0 if args.quiet else (2 if args.verbose else 1)
         return SearchConfig(
             budget_macs=budget,
@@ -289,7 +294,9 @@ def config_from_args(args, parser):
             verbose=verbose,
         )
     except (TypeError, ValueError) as error:
-        parser.error(str(error))
+        if args.traceback:
+            raise
+        parser.exit(2, f"{parser.prog}: error: {one_line(error)}\n")
 
 
 def main(argv=None):
@@ -299,18 +306,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     set_verbose(args.verbose)
     config = config_from_args(args, parser)
-    from tfeff.nas.budget import BudgetExceededError
-    from tfeff.nas.pipeline import SearchSetupError
     from tfeff.nas.pipeline import prepare
     from tfeff.nas.pipeline import run_search
 
-    try:
+    with errors_as_one_line(parser, args):
+        # BudgetExceededError and SearchSetupError are ValueErrors: refusals
+        # up front (a latency budget nothing meets is found once the table
+        # has the cheapest candidate), said in one line like the others.
         prepare(config)  # Budget, lock: before loading anything.
         run_search(config)
-    except (BudgetExceededError, SearchSetupError) as error:
-        # Refusals up front (a latency budget nothing meets is found once
-        # the table has the cheapest candidate), not failures of the work.
-        parser.error(str(error))
     return 0
 
 

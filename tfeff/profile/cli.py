@@ -4,6 +4,8 @@ import argparse
 import json
 import sys
 
+from tfeff._cli import add_traceback_flag
+from tfeff._cli import errors_as_one_line
 from tfeff.profile.cost import estimate_cost
 
 
@@ -58,7 +60,13 @@ def main(argv=None):
         action="store_true",
         help="also show TensorFlow's warnings while measuring",
     )
+    add_traceback_flag(parser)
     args = parser.parse_args(argv)
+    with errors_as_one_line(parser, args):
+        return _run(parser, args)
+
+
+def _run(parser, args):
     num_classes = None if args.no_top else (args.num_classes or "auto")
     try:
         if args.threads < 1:
@@ -69,6 +77,8 @@ def main(argv=None):
             args.arch, args.resolution, num_classes=num_classes
         )
     except (ValueError, TypeError) as error:
+        if args.traceback:
+            raise
         parser.exit(2, f"tfeff-profile: error: {error}\n")
     result = report.to_dict()
     if args.latency:

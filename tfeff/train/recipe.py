@@ -14,6 +14,7 @@ import os
 
 import keras
 
+from tfeff._cli import add_traceback_flag
 from tfeff.train.config import load_yaml
 from tfeff.train.config import resolve_config
 from tfeff.train.losses import SparseCrossEntropyIgnore  # noqa: F401
@@ -24,8 +25,8 @@ from tfeff.train.schedules import WarmupExponentialDecay
 from tfeff.train.schedules import hybrid_lr_per_epoch
 
 
-def build_parser(description):
-    parser = argparse.ArgumentParser(description=description)
+def build_parser(description, prog=None):
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--model", help="variant name, e.g. efficientnet_b0")
     parser.add_argument("--data-dir", help="data set root (the real layout)")
     parser.add_argument(
@@ -54,10 +55,13 @@ def build_parser(description):
         action="store_true",
         help="also show TensorFlow's own log lines",
     )
-    return parser
+    return add_traceback_flag(parser)
 
 
 def resolve(args, defaults_file):
+    """The config from the defaults file, `--config`, flags and `--set`,
+    checked; `--out` made and proved writable (all before any work)."""
+    from tfeff._cli import check_output_folder
     from tfeff._console import set_verbose
 
     set_verbose(getattr(args, "verbose", False))
@@ -79,7 +83,108 @@ def resolve(args, defaults_file):
     )
     if not config.get("data_dir"):
         raise ValueError("--data-dir is required (or data_dir in --config).")
+    check_config(config)
+    check_output_folder(args.out, "--out")
     return config
+
+
+# The recipes' numbers and the ranges that train something: (key,
+# lowest, highest, lowest allowed?, highest allowed?, what it is). A key
+# a recipe's config lacks is not checked.
+RANGES = (
+    ("epochs", 1, None, True, None, "the number of epochs"),
+    ("batch_size", 1, None, True, None, "the global batch size"),
+    ("image_size", 1, None, True, None, "the input size in pixels"),
+    ("learning_rate", 0.0, None, False, None, "the learning rate"),
+    ("label_smoothing", 0.0, 1.0, True, False, "label smoothing"),
+    ("ema_momentum", 0.0, 1.0, True, False, "the weight EMA (0 is off)"),
+    ("batch_norm_momentum", 0.0, 1.0, True, False, "batch-norm momentum"),
+    ("drop_path_rate", 0.0, 1.0, True, False, "stochastic depth"),
+    ("weight_decay", 0.0, None, True, None, "the L2 weight decay"),
+    ("warmup_epochs", 0, None, True, None, "the warm-up epochs"),
+    ("lr_decay_epochs", 0.0, None, False, None, "epochs per lr decay"),
+    ("lr_decay_rate", 0.0, 1.0, False, True, "the lr decay factor"),
+    ("clr_max", 1, None, True, None, "the cyclic schedule's epochs"),
+    ("crop_scale_min", 0.0, 1.0, False, True, "the smallest crop area"),
+    ("scale_min", 0.0, None, False, None, "the smallest crop scale"),
+    ("scale_max", 0.0, None, False, None, "the largest crop scale"),
+    ("neg_pos_ratio", 0, None, False, None, "hard negatives per positive"),
+    ("iou_threshold", 0.0, 1.0, False, False, "the NMS IoU threshold"),
+    ("max_boxes", 1, None, True, None, "boxes kept per image"),
+)
+
+
+def _interval(low, high, low_in, high_in):
+    left = "[" if low_in else "("
+    right = "]" if high_in else ")"
+    return f"{left}{low}, {'inf' if high is None else high}{right}"
+
+
+CHOICES = {
+    "lr_schedule": ("efficientnet", "hybrid", "constant"),
+    "optimizer": ("rmsprop", "sgd", "adam"),
+    "decoder": ("espnetv2", "espnet"),
+    "layout": ("auto", "folder", "tfrecord"),
+}
+
+
+def check_config(config):
+    """Every value of a resolved recipe config checked before any data or
+    model is made: the variant, the named choices and the numbers."""
+    from tfeff.models.registry import get_variant
+
+    if config.get("model") is not None:
+        get_variant(config["model"])  # ValueError naming it and the known
+    finetune = config.get("finetune")
+    if finetune and not os.path.isfile(finetune):
+        raise ValueError(
+            f"`finetune` is not a file. Received: finetune={finetune!r}"
+        )
+    for key, allowed in CHOICES.items():
+        if key in config and config[key] not in allowed:
+            raise ValueError(
+                f"`{key}` must be one of {allowed}. "
+                f"Received: {key}={config[key]!r}"
+            )
+    check_numbers(config)
+
+
+def check_numbers(config):
+    """ValueError naming the key and the value for any number outside the
+    range in which the recipe trains (before any data or model is made):
+    `--epochs -1` used to save an untrained model as if finished,
+    `--set label_smoothing=2.0` to train on it."""
+    for key, low, high, low_in, high_in, meaning in RANGES:
+        if key not in config:
+            continue
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(
+                f"`{key}` ({meaning}) must be a number. "
+                f"Received: {key}={value!r}"
+            )
+        too_low = value < low if low_in else value <= low
+        too_high = high is not None and (
+            value > high if high_in else value >= high
+        )
+        if too_low or too_high or value != value:
+            raise ValueError(
+                f"`{key}` ({meaning}) must be in "
+                f"{_interval(low, high, low_in, high_in)}. "
+                f"Received: {key}={value!r}"
+            )
+    dropout = config.get("dropout_rate")
+    if dropout is not None and not (dropout == -1 or 0 <= dropout < 1):
+        raise ValueError(
+            "`dropout_rate` must be in [0, 1), or -1 for the variant's own. "
+            f"Received: dropout_rate={dropout!r}"
+        )
+    if config.get("scale_min", 0) > config.get("scale_max", float("inf")):
+        raise ValueError(
+            "`scale_min` must not exceed `scale_max`. Received: "
+            f"scale_min={config['scale_min']!r}, "
+            f"scale_max={config['scale_max']!r}"
+        )
 
 
 def learning_rate(config, steps_per_epoch):

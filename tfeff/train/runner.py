@@ -6,7 +6,8 @@ fault tolerance and the run directory.
 
     config.yaml        the resolved configuration
     arch.txt           the model's arch string (spec models)
-    backup/            keras.callbacks.BackupAndRestore (resume after a kill)
+    backup/            AtomicBackupAndRestore (resume after a kill; a kill
+                       or a full disk during the backup keeps the last one)
     checkpoints/       last.keras and best.keras, written atomically
     logs/              TensorBoard
     history.csv/.json  one row per epoch (rewritten atomically; a re-run
@@ -34,6 +35,7 @@ from tfeff.files import atomic_write_json
 from tfeff.files import atomic_write_text
 from tfeff.files import save_figure_atomically
 from tfeff.files import save_keras_atomically
+from tfeff.train.backup import AtomicBackupAndRestore
 from tfeff.train.config import dump_yaml
 
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
@@ -315,11 +317,8 @@ def run_training(
     # Last, so that everything above is written before an epoch counts as
     # done: a kill in between repeats the epoch (rows are replaced).
     callbacks.append(
-        keras.callbacks.BackupAndRestore(
-            backup,
-            save_freq="epoch",
-            double_checkpoint=True,
-            delete_checkpoint=False,
+        AtomicBackupAndRestore(
+            backup, save_freq="epoch", delete_checkpoint=False
         )
     )
     model.fit(
