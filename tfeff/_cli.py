@@ -51,9 +51,10 @@ def errors_as_one_line(parser, args=None):
 
 
 def check_output_folder(path, argument="--out"):
-    """Creates `path` if needed and proves it writable by writing and
-    removing a file there: a ValueError naming the argument and the path,
-    before any work, rather than an OSError after the model is built."""
+    """Proves that `path` is, or can be made, a writable folder, by writing
+    and removing a file in it or in its nearest existing parent (nothing
+    is created): a ValueError naming the argument and the path, before any
+    work, rather than an OSError after the model is built."""
     if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
         raise ValueError(f"{argument} must be a folder. Received: {path!r}")
     path = os.fspath(path)
@@ -61,9 +62,18 @@ def check_output_folder(path, argument="--out"):
         raise ValueError(
             f"{argument} must be a folder, but {path!r} is a file."
         )
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        parent = os.path.dirname(existing)
+        if parent == existing:
+            break
+        existing = parent
     try:
-        os.makedirs(path, exist_ok=True)
-        handle, probe = tempfile.mkstemp(dir=path, prefix=".write-check-")
+        if not os.path.isdir(existing):
+            raise NotADirectoryError(
+                0, f"{existing!r} is not a folder", existing
+            )
+        handle, probe = tempfile.mkstemp(dir=existing, prefix=".write-check-")
         os.close(handle)
         os.remove(probe)
     except OSError as error:

@@ -236,6 +236,7 @@ def test_chief_and_two_workers_share_one_search(tmp_path):
         (["--proxy-resolution", "16"], "proxy_resolution"),
         (["--budget", "none"], "budget"),
         (["--retrain-seeds", "0"], "retrain_seeds=0"),
+        (["--seed", "-1"], "seed=-1"),
     ],
 )
 def test_bad_arguments_fail_before_any_work(tmp_path, capsys, argv, message):

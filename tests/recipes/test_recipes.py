@@ -470,7 +470,13 @@ def test_segmentation_and_detection_recipes_check_their_own_keys(
     ):  # fmt: skip
         with pytest.raises(SystemExit) as info:
             _recipe(name).main(
-                ["--data-dir", str(toy / name), "--out", str(tmp_path / "x"), *argv]
+                [
+                    "--data-dir",
+                    str(toy / name),
+                    "--out",
+                    str(tmp_path / "x"),
+                    *argv,
+                ]
             )
         assert info.value.code == 2
         assert message in capsys.readouterr().err

@@ -555,9 +555,20 @@ def test_download_checks_a_hash_prefix_and_writes_atomically(tmp_path):
     assert sorted(os.listdir(cache / "models")) == ["model-abcdef.pth"]
     bad = _entry(tmp_path, payload, "0" * 10)
     (cache / "models" / "model-abcdef.pth").unlink()
-    with pytest.raises(ValueError, match="catalog expects 0000000000"):
+    with pytest.raises(ValueError, match="catalog expects 0000000000") as e:
         tfeff.weights.download(bad, cache_dir=str(cache))
     assert os.listdir(cache / "models") == []  # Nothing half-kept.
+    # The error names where the file came from and where it was to go.
+    assert bad.url in str(e.value)
+    assert str(cache / "models" / "model-abcdef.pth") in str(e.value)
+
+
+def test_an_unwritable_cache_is_an_error_naming_the_folder(tmp_path):
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "models").write_text("a file where a folder goes")
+    entry = _entry(tmp_path, b"x", None)
+    with pytest.raises(ValueError, match="Cannot make the weights cache"):
+        tfeff.weights.download(entry, cache_dir=str(tmp_path / "cache"))
 
 
 def test_download_offline_is_one_line_naming_the_url(tmp_path):

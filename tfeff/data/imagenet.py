@@ -166,8 +166,7 @@ class ImageNetReader:
         files = tf.data.Dataset.from_tensor_slices(self.files)
         records = files.interleave(
             lambda file: tf.data.TFRecordDataset(file).ignore_errors(),
-            cycle_length=1,
-            deterministic=True,
+            cycle_length=1,  # sequential: the shards' order, as before
         )
         return records.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
 

@@ -118,4 +118,6 @@ def open_rgb(path):
         # Pillow: OSError("image file is truncated ..."), SyntaxError for
         # a broken PNG chunk, ValueError for bad sizes.
         reason = getattr(error, "strerror", None) or str(error)
+        if "truncated" in reason.lower():
+            reason = f"the file is truncated ({reason})"
         raise UnreadableImage(f"{path}: {reason}") from None

@@ -216,6 +216,7 @@ def run(parser, args):
             "(the EdgeTPU runs int8 only), or export a quantization-aware "
             "model",
         )
+    os.makedirs(out, exist_ok=True)
     stem = os.path.splitext(os.path.basename(args.model))[0]
     path = os.path.join(out, f"{stem}_{mode}.tflite")
     to_tflite(

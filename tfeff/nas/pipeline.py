@@ -108,6 +108,7 @@ class SearchConfig:
         ):
             positive_int(name)
         positive_int("qat_epochs", 0)
+        positive_int("seed", 0)  # numpy's generators take no negative seed
         positive_int("latency_threads")
         positive_int("resolution", 32)
         # The skeleton's total stride is 32.

@@ -5,6 +5,7 @@ compile config names these losses, metrics and schedules) load with plain
 `keras.saving.load_model` after `import tfeff`.
 """
 
+from tfeff.train.backup import AtomicBackupAndRestore
 from tfeff.train.coco_eval import coco_detection_metrics
 from tfeff.train.coco_eval import detections_to_coco
 from tfeff.train.losses import SparseCrossEntropyIgnore
@@ -15,6 +16,7 @@ from tfeff.train.schedules import PerEpochSchedule
 from tfeff.train.schedules import WarmupExponentialDecay
 
 __all__ = [
+    "AtomicBackupAndRestore",
     "PerEpochSchedule",
     "SegmentationIoU",
     "SparseCrossEntropyIgnore",

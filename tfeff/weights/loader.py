@@ -124,7 +124,13 @@ def download(entry, *, cache_dir=None):
             f"`cache_dir` is not a folder. Received: cache_dir={cache_dir!r}"
         )
     folder = os.path.join(cache_dir, "models")
-    os.makedirs(folder, exist_ok=True)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise ValueError(
+            f"Cannot make the weights cache folder {folder!r} "
+            f"({error.strerror or error}); pass cache_dir= a writable folder."
+        ) from None
     path = os.path.join(folder, entry.file_name)
     if os.path.isfile(path) and _hash_matches(path, entry):
         return path
@@ -150,7 +156,7 @@ def download(entry, *, cache_dir=None):
         raise ValueError(
             f"The file downloaded from {entry.url} has {entry.hash_algorithm} "
             f"{found}, but the catalog expects {entry.file_hash} "
-            f"({entry.hash_source}); nothing was kept."
+            f"({entry.hash_source}); nothing was kept at {path}."
         )
     os.replace(temporary, path)  # Never a half-written file under the name.
     return path
