@@ -64,8 +64,14 @@ def test_multipliers_change_the_model():
     )
 
 
-def test_imagenet_with_other_classes_is_an_error():
-    with pytest.raises(ValueError, match="classes=10"):
+def test_imagenet_with_other_classes_fetches_the_backbone_only(
+    tmp_path, monkeypatch
+):
+    # A new head (issue 18): the no-top checkpoint is what is fetched (here
+    # offline, so the one-line download error names it); the loading
+    # itself is tested against timm in test_reference_equality.py.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(ValueError, match="efficientnetb0_notop.h5"):
         tfeff.applications.EfficientNetB0(weights="imagenet", classes=10)
 
 

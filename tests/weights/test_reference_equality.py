@@ -133,3 +133,50 @@ def test_eval_transform_is_the_references(references, key, timm_or_torchvision):
     assert ours.shape == theirs.shape
     # The same PIL resize and crop; float32 rounding of x / (1/255) only.
     np.testing.assert_allclose(ours, theirs, atol=1e-3)
+
+
+def test_imagenet_weights_with_new_classes_load_the_backbone(
+    references, tmp_path, monkeypatch
+):
+    # Transfer learning in one call (issue 18): weights="imagenet" with
+    # classes=N loads the checkpoint into everything but the classifier,
+    # which starts fresh. The catalog entry is pointed at the reference's
+    # file (random weights from timm, a real safetensors checkpoint).
+    import dataclasses
+    import hashlib
+
+    import keras
+
+    from tfeff.weights.catalog import _CATALOG
+
+    stem = os.path.join(references, "timm_tf_efficientnet_lite0")
+    with open(stem + ".safetensors", "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    entry = dataclasses.replace(
+        _CATALOG["efficientnet_lite0.in1k"],
+        url="file://" + stem + ".safetensors",
+        file_hash=digest,
+        hash_algorithm="sha256",
+    )
+    monkeypatch.setitem(_CATALOG, "efficientnet_lite0.in1k", entry)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    pixels = np.load(stem + ".npz")["pixels"]
+    features = tfeff.create_model(
+        "efficientnet_lite0", weights="imagenet", include_top=False,
+        pooling="avg",
+    ).predict(pixels, verbose=0)  # fmt: skip
+    for model in (
+        tfeff.create_model(
+            "efficientnet_lite0", weights="imagenet", num_classes=5
+        ),
+        tfeff.applications.EfficientNetLite0(
+            weights="imagenet", classes=5, classifier_activation=None
+        ),
+    ):
+        assert model.output_shape == (None, 5)
+        pooled = keras.Model(model.input, model.get_layer("head_pool").output)
+        np.testing.assert_allclose(
+            pooled.predict(pixels, verbose=0), features, rtol=0, atol=1e-5
+        )
+        kernel = model.get_layer("predictions").kernel.numpy()
+        assert kernel.shape == (features.shape[-1], 5) and kernel.std() > 0

@@ -16,7 +16,9 @@ ARGS_DOC = """
         input_tensor: optional Keras tensor to build on.
         input_shape: optional `(height, width, channels)`.
         pooling: None, `"avg"` or `"max"`, for `include_top=False`.
-        classes: int. Number of classes. Defaults to `1000`.
+        classes: int. Number of classes. Defaults to `1000`. With
+            `weights="imagenet"` and another number, the pretrained
+            backbone gets a new, freshly initialised classifier.
         classifier_activation: str or None. Defaults to `"softmax"`.
         channel_multiplier: float. Extra width multiplier on top of the
             variant's.

@@ -2,6 +2,8 @@
 
 import dataclasses
 
+import keras
+
 from tfeff.models.builder import EfficientBackbone
 from tfeff.models.builder import ImageClassifier
 from tfeff.models.registry import get_variant
@@ -42,6 +44,9 @@ def create_model(
             `"imagenet:<tag>"` (another one, `tfeff.weights.list_weights`),
             or a weights path (see `tfeff.weights.load`). A checkpoint
             trained in PyTorch builds the model with PyTorch's numerics.
+            ImageNet weights with `num_classes` other than 1000 load the
+            backbone (the no-top file where one is published) and give a
+            freshly initialised classifier: transfer learning.
         classifier_activation: str or None.
         channel_multiplier, repeat_multiplier: float. Override the variant's
             width and depth multipliers.
@@ -76,6 +81,16 @@ def create_model(
             f"`include_top` must be a bool. Received: include_top={include_top!r}"
         )
     pretrained = weights is not None
+    # Transfer learning: ImageNet weights with a classifier of another
+    # width load into the backbone, and the classifier starts fresh
+    # (timm's create_model(pretrained=True, num_classes=N), keras-hub's
+    # from_preset(num_classes=N)).
+    new_head = (
+        pretrained
+        and include_top
+        and _is_imagenet(weights)
+        and num_classes != IMAGENET_CLASSES
+    )
     if pretrained:
         _check_pretrained_args(
             name,
@@ -88,9 +103,12 @@ def create_model(
             channel_multiplier,
             repeat_multiplier,
             include_preprocessing,
+            new_head,
         )
     spec = variant.resolved_arch(channel_multiplier, repeat_multiplier)
-    numerics = _checkpoint_numerics(name, weights, source, include_top)
+    numerics = _checkpoint_numerics(
+        name, weights, source, include_top and not new_head
+    )
     if numerics is not None:
         spec = dataclasses.replace(spec, numerics=numerics)
     if input_shape is None and input_tensor is None:
@@ -127,11 +145,60 @@ def create_model(
         model = ImageClassifier(
             spec, num_classes=None, pooling=pooling, **common
         )
-    if pretrained:
+    if new_head:
+        _load_backbone(model, spec, weights, name, common)
+    elif pretrained:
         from tfeff.weights import load
 
         load(model, weights, variant=name, source=source)
     return model
+
+
+IMAGENET_CLASSES = 1000
+CLASSIFIER_LAYER = "predictions"
+
+
+def _is_imagenet(weights):
+    from tfeff.weights.catalog import parse_imagenet_tag
+
+    return isinstance(weights, str) and parse_imagenet_tag(weights)[0]
+
+
+def _load_backbone(model, spec, weights, name, common):
+    """ImageNet weights into every layer of `model` but its classifier.
+
+    The checkpoint is loaded into the same network without a top (its
+    no-top file where one is published), then copied variable by variable
+    (same paths: the builder names every layer); the classifier keeps its
+    fresh initialisation. Every variable but the classifier's must be
+    matched, or this is a ValueError rather than a half-loaded model.
+    """
+    from tfeff.weights import load
+
+    body_args = dict(common, input_tensor=None)
+    body_args["input_shape"] = tuple(model.input_shape[1:])
+    body = ImageClassifier(spec, num_classes=None, pooling="avg", **body_args)
+    load(body, weights, variant=name)
+    loaded = {variable.path: variable for variable in body.weights}
+    missing = []
+    for variable in model.weights:
+        if variable.path.startswith(f"{CLASSIFIER_LAYER}/"):
+            continue
+        source = loaded.get(variable.path)
+        if source is None or tuple(source.shape) != tuple(variable.shape):
+            missing.append(variable.path)
+            continue
+        variable.assign(source)
+    if missing:
+        raise ValueError(
+            f"The ImageNet weights of {name!r} do not cover {len(missing)} "
+            f"variables of the model with a new head (first: {missing[:3]})."
+        )
+    # Normalization computes from its variables only in finalize_state
+    # (which loading calls and a plain assign does not).
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.Normalization):
+            layer.finalize_state()
 
 
 def _checkpoint_numerics(name, weights, source, include_top=True):
@@ -176,6 +243,7 @@ def _check_pretrained_args(
     channel_multiplier,
     repeat_multiplier,
     include_preprocessing,
+    new_head=False,
 ):
     from tfeff.weights.catalog import parse_imagenet_tag
 
@@ -184,14 +252,13 @@ def _check_pretrained_args(
         from tfeff.weights.catalog import find_weights
         from tfeff.weights.catalog import no_imagenet_weights_error
 
-        if find_weights(name, include_top=include_top, tag=tag) is None:
-            raise no_imagenet_weights_error(name, tag)
-        if include_top and num_classes != 1000:
-            raise ValueError(
-                "With weights='imagenet' and include_top=True, the classifier "
-                "has 1000 classes; use include_top=False for a new head. "
-                f"Received: classes={num_classes}"
+        if (
+            find_weights(
+                name, include_top=include_top and not new_head, tag=tag
             )
+            is None
+        ):
+            raise no_imagenet_weights_error(name, tag)
         if channel_multiplier is not None or repeat_multiplier is not None:
             raise ValueError(
                 "ImageNet weights exist only for the published multipliers of "
@@ -212,7 +279,11 @@ def _check_pretrained_args(
         raise ValueError(
             f"Pretrained weights expect 3 input channels. Received: input_shape={shape}"
         )
-    if include_top and classifier_activation not in (None, "softmax"):
+    if (
+        include_top
+        and not new_head
+        and classifier_activation not in (None, "softmax")
+    ):
         raise ValueError(
             "With pretrained weights and include_top=True, classifier_activation "
             "must be None or 'softmax'. Received: "
