@@ -10,6 +10,8 @@ from tfeff.blocks.common import depthwise_tiles
 from tfeff.blocks.common import numerics_scope
 from tfeff.blocks.common import same_padding
 from tfeff.profile import count_macs
+from tfeff.spec.depthwise import depthwise_taps
+from tfeff.spec.depthwise import live_pieces
 from tfeff.spec.notation import NumericsSpec
 
 
@@ -57,6 +59,10 @@ def _tile_rows_and_cols(layer):
         (7, 1, 16, 16), (9, 1, 15, 12), (11, 1, 12, 12), (7, 2, 17, 17),
         (7, 2, 56, 56), (9, 2, 14, 13), (11, 2, 14, 14), (11, 2, 15, 15),
         (7, 2, None, None), (9, 1, None, None),
+        # Maps smaller than the kernel: pieces that read only padding are
+        # left out (tfeff.spec.depthwise.live_pieces), the output is equal.
+        (7, 1, 1, 1), (9, 1, 2, 2), (11, 1, 3, 2), (7, 2, 2, 2),
+        (9, 2, 3, 3), (11, 2, 1, 1), (11, 2, 2, 4),
     ],
 )  # fmt: skip
 def test_tiled_equals_single_depthwise(kernel, strides, height, width, padding):
@@ -101,10 +107,13 @@ def test_tiled_equals_single_depthwise(kernel, strides, height, width, padding):
         tiled.predict(x, verbose=0), np.asarray(single(padded)), atol=1e-4
     )
     params = sum(int(np.prod(w.shape)) for w in tiled.trainable_weights)
-    assert params == kernel * kernel * 6
+    taps = depthwise_taps(kernel, (height, width), strides, padding)
+    assert params == taps * 6
     if height is not None:
         out = [-(-n // strides) for n in size]
-        assert count_macs(tiled) == kernel * kernel * 6 * out[0] * out[1]
+        assert count_macs(tiled) == taps * 6 * out[0] * out[1]
+    if height is None or min(height, width) > kernel:
+        assert taps == kernel * kernel
 
 
 def test_same_and_symmetric_differ_at_stride_2_on_even_maps():
@@ -113,3 +122,18 @@ def test_same_and_symmetric_differ_at_stride_2_on_even_maps():
     assert same_padding(57, 7, 2) == (3, 3)
     assert same_padding(56, 3, 2) == (0, 1)
     assert same_padding(56, 3, 1) == (1, 1)
+
+
+def test_pieces_that_read_only_padding_are_left_out():
+    # A 9x9 kernel at stride 1 on a 2x2 map: only rows and columns within
+    # one of the centre reach it; of the centre row and the four row pairs
+    # (dilated 2, 4, 6, 8) only the centre row and the pair (3, 5) do.
+    pieces = live_pieces(9, (2, 2), 1, "same")
+    assert [p.row_offsets() for p in pieces] == [[4], [3, 5]]
+    assert depthwise_taps(9, (2, 2), 1, "same") == 27
+    assert depthwise_taps(9, (32, 32), 1, "same") == 81
+    # At stride 2, "SAME" pads 3 before on a 2x2 map (symmetric 4): one
+    # 5x5 tile of the four is left under "SAME", all but one under
+    # symmetric padding, exactly as each pads.
+    assert depthwise_taps(9, (2, 2), 2, "same") == 25
+    assert depthwise_taps(9, (2, 2), 2, "symmetric") == 81

@@ -120,3 +120,25 @@ def test_image_loader_reads_any_depth_in_order(tmp_path):
     images = load_images(str(tmp_path), (64, 64, 3), limit=4)
     assert images.shape == (4, 64, 64, 3) and images.dtype == np.float32
     assert 0 <= images.min() and images.max() <= 255
+
+
+def test_labels_file_is_packed_with_the_standard_metadata(tmp_path, capsys):
+    from tfeff.export.metadata import read_labels
+
+    model_path = _save_model(tmp_path)
+    labels = tmp_path / "labels.txt"
+    labels.write_text("ant\nbee\ncow\ndoe\nelk\n")
+    out = tmp_path / "f"
+    assert (
+        main([str(model_path), "--out", str(out), "--labels", str(labels)]) == 0
+    )
+    assert read_labels(out / "float_float32.tflite") == [
+        "ant", "bee", "cow", "doe", "elk",
+    ]  # fmt: skip
+    labels.write_text("ant\nbee\n")
+    with pytest.raises(SystemExit) as raised:
+        main([str(model_path), "--out", str(out), "--labels", str(labels)])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert "each of the model's 5 classes. Received 2 labels" in err
+    assert err.count("\n") == 1

@@ -11,6 +11,13 @@ import re
 import keras
 
 from tfeff.layers.helpers import ChannelSplit
+from tfeff.spec.depthwise import MAX_FAST_DEPTHWISE_KERNEL
+from tfeff.spec.depthwise import MAX_FAST_DEPTHWISE_TAPS  # noqa: F401
+from tfeff.spec.depthwise import centred_strips
+from tfeff.spec.depthwise import depthwise_tiles  # noqa: F401
+from tfeff.spec.depthwise import live_pieces
+from tfeff.spec.depthwise import padding_before
+from tfeff.spec.depthwise import same_padding
 from tfeff.spec.notation import TF_NUMERICS
 from tfeff.spec.notation import NumericsSpec
 from tfeff.spec.structure import split_channels
@@ -65,14 +72,6 @@ def numerics_scope(numerics):
 def current_numerics():
     """The `NumericsSpec` layers are being emitted with."""
     return _NUMERICS.get()
-
-
-def same_padding(size, kernel, strides, dilation_rate=1):
-    """TensorFlow "SAME" padding (before, after) of one axis of `size`."""
-    effective = (kernel - 1) * dilation_rate + 1
-    out = -(-size // strides)
-    total = max((out - 1) * strides + effective - size, 0)
-    return total // 2, total - total // 2
 
 
 def symmetric_padding(kernel, dilation_rate=1):
@@ -524,59 +523,6 @@ def conv(
     return keras.layers.Concatenate(name=f"{name}_concat")(outputs)
 
 
-# TFLite's fast depthwise kernels (XNNPACK) take up to 25 taps (5x5, 3x7,
-# 2x9, ...); larger kernels fall to a generic path about 13x slower per MAC
-# (benchmarks/RESULTS.md).
-MAX_FAST_DEPTHWISE_TAPS = 25
-MAX_FAST_DEPTHWISE_KERNEL = 5
-
-
-def _cuts(size, step):
-    return [(start, min(size, start + step)) for start in range(0, size, step)]
-
-
-def depthwise_tiles(kernel):
-    """Rectangles (rows, cols) partitioning a k x k kernel into fast tiles.
-
-    Either full-width row strips of <= 25 taps or a grid of <= 5x5 tiles,
-    whichever needs fewer (k=7: 3 strips; k=9: 4 tiles; k=11: 6 strips).
-    """
-    strips = [
-        (rows, (0, kernel))
-        for rows in _cuts(kernel, MAX_FAST_DEPTHWISE_TAPS // kernel)
-    ]
-    grid = [
-        (rows, cols)
-        for rows in _cuts(kernel, MAX_FAST_DEPTHWISE_KERNEL)
-        for cols in _cuts(kernel, MAX_FAST_DEPTHWISE_KERNEL)
-    ]
-    return strips if len(strips) <= len(grid) else grid
-
-
-def centred_strips(kernel):
-    """Full-width row sets partitioning an odd k x k kernel into <= 25-tap
-    pieces that are each symmetric about the centre row: the middle rows,
-    then pairs of rows (c - i, c + i) as a 2-row kernel dilated by 2i.
-
-    Returned as (first row, rows, row dilation); k=7: the rows 2-4, (1, 5),
-    (0, 6); k=9: row 4, then four pairs; k=11: row 5, then five pairs.
-    Every piece is centred like the whole kernel, so at stride 1 each is a
-    plain "same" depthwise conv of the unpadded input: no crop of a padded
-    copy (a strided slice per piece, which costs as much as the conv) and
-    no pad (the converter folds symmetric padding into "same"). None for
-    kernels that cannot be cut so (even, or a row pair over 25 taps).
-    """
-    if kernel % 2 == 0 or 2 * kernel > MAX_FAST_DEPTHWISE_TAPS:
-        return None
-    centre = (kernel - 1) // 2
-    middle = min(kernel, MAX_FAST_DEPTHWISE_TAPS // kernel)
-    middle -= 1 - middle % 2  # An odd count, symmetric about the centre.
-    half = (middle - 1) // 2
-    strips = [(centre - half, middle, 1)]
-    strips += [(centre - i, 2, 2 * i) for i in range(half + 1, centre + 1)]
-    return strips
-
-
 def _tile_window(size, kernel, strides, first, length, top):
     """(pad before, pad after), (crop before, crop after) along one axis for
     the kernel rows `first .. first + length - 1`, so that a "valid" conv
@@ -640,40 +586,45 @@ def _depthwise(x, kernel, *, name, strides=1, dilation_rate=1):
         return _depthwise_layer(
             kernel, name, strides, dilation_rate, padding=padding
         )(x)
-    strips = centred_strips(kernel) if strides == 1 else None
-    if strips:
-        # TF cannot combine a stride with a dilation, so stride 2 takes the
-        # tiles below. Named like tiles, by their first row.
+    # A k x k depthwise conv as a sum of <= 25-tap pieces that partition its
+    # kernel (tfeff.spec.depthwise): same parameters, same MACs, and TFLite
+    # runs every piece on its fast path. On a map smaller than the kernel,
+    # pieces that read only padding are left out (`live_pieces`): they add
+    # zero, and their all-zero int8 output makes XNNPACK refuse the graph.
+    padding = current_numerics().padding
+    pieces = live_pieces(kernel, size, strides, padding)
+    if strides == 1 and centred_strips(kernel):
+        # Centred strips: each a "same" conv of the unpadded input. TF
+        # cannot combine a stride with a dilation, so stride 2 takes tiles.
         outputs = [
             _depthwise_layer(
-                (rows, kernel),
-                f"{name}_t{first}_0",
-                dilation_rate=(dilation, 1),
+                (piece.rows, kernel),
+                f"{name}_t{piece.first_row}_0",  # named like tiles
+                dilation_rate=(piece.row_dilation, 1),
             )(x)
-            for first, rows, dilation in strips
+            for piece in pieces
         ]
-        return keras.layers.Add(name=f"{name}_sum")(outputs)
-    # A k x k depthwise conv as a sum of <= 5x5 tiles that partition its
-    # kernel: same parameters, same MACs, and TFLite runs every tile on its
-    # fast path. Each tile pads as the whole kernel would under the
-    # network's numerics: (k - 1) / 2 per side when symmetric, TensorFlow
-    # "SAME"'s padding (one row and column less at the top and left on
-    # even maps) otherwise; at stride 1 the two are equal.
+        return _summed(outputs, name)
+    # Tiles. Each pads as the whole kernel would under the network's
+    # numerics: (k - 1) / 2 per side when symmetric, TensorFlow "SAME"'s
+    # padding (one row and column less at the top and left on even maps)
+    # otherwise; at stride 1 the two are equal.
     half = (kernel - 1) // 2
-    if None in size:
-        tops = (half, half)
-    elif current_numerics().padding == "same":
-        tops = tuple(same_padding(n, kernel, strides)[0] for n in size)
-    else:
-        tops = (half, half)
+    tops = (half, half)
+    if None not in size:
+        tops = tuple(padding_before(n, kernel, strides, padding) for n in size)
     outputs = []
-    for (r0, r1), (c0, c1) in depthwise_tiles(kernel):
+    for piece in pieces:
+        r0, c0 = piece.first_row, piece.first_col
         tile = f"{name}_t{r0}_{c0}"  # Named by the tile's kernel offset.
-        tile_size = (r1 - r0, c1 - c0)
+        tile_size = (piece.rows, piece.cols)
         if None in size:
             # Unknown size (symmetric padding only, see above): crop the
             # tile's window out of a padded copy.
-            window = ((r0, kernel - r1), (c0, kernel - c1))
+            window = (
+                (r0, kernel - r0 - piece.rows),
+                (c0, kernel - c0 - piece.cols),
+            )
             y = _tile_conv(
                 x, tile_size, strides, tile, pad=((half, half),) * 2,
                 crop_in=window,
@@ -684,14 +635,21 @@ def _depthwise(x, kernel, *, name, strides=1, dilation_rate=1):
             # window starts below the padding. Input crops are strided
             # slices as slow as the conv; XNNPACK fuses a lone pad.
             (row_pad, row_crop), (col_pad, col_crop) = (
-                _tile_window(size[0], kernel, strides, r0, r1 - r0, tops[0]),
-                _tile_window(size[1], kernel, strides, c0, c1 - c0, tops[1]),
+                _tile_window(size[0], kernel, strides, r0, piece.rows, tops[0]),
+                _tile_window(size[1], kernel, strides, c0, piece.cols, tops[1]),
             )
             y = _tile_conv(
                 x, tile_size, strides, tile, pad=(row_pad, col_pad),
                 crop_out=(row_crop, col_crop),
             )  # fmt: skip
         outputs.append(y)
+    return _summed(outputs, name)
+
+
+def _summed(outputs, name):
+    """The pieces' sum (one piece, on a small map, is its own output)."""
+    if len(outputs) == 1:
+        return outputs[0]
     return keras.layers.Add(name=f"{name}_sum")(outputs)
 
 

@@ -125,6 +125,14 @@ def _parser():
         "report (and run edgetpu_compiler when it is on PATH)",
     )
     parser.add_argument(
+        "--labels",
+        metavar="FILE",
+        default=None,
+        help="a classifier's class names, one per line in output order, "
+        "packed into the file with its standard metadata (MediaPipe's "
+        "ImageClassifier shows them)",
+    )
+    parser.add_argument(
         "--out",
         default=None,
         help="output folder (default: the model's folder)",
@@ -169,6 +177,15 @@ def run(parser, args):
         )
     if args.samples < 1:
         _fail(parser, f"--samples must be >= 1. Received: {args.samples}")
+    labels = None
+    if args.labels is not None:
+        try:
+            with open(args.labels, encoding="utf-8") as file:
+                labels = [line.rstrip("\r\n") for line in file]
+        except OSError as error:
+            _fail(parser, f"--labels {args.labels!r}: {error.strerror}")
+        while labels and not labels[-1].strip():
+            labels.pop()  # a final empty line
     out = check_output_folder(
         args.out or os.path.dirname(os.path.abspath(args.model)), "--out"
     )
@@ -225,6 +242,7 @@ def run(parser, args):
         mode=mode,
         representative_data=images,
         io_dtype=args.io_dtype,
+        labels=labels,
     )
     size = os.path.getsize(path)
     print(f"Wrote {path}: {size / 1e6:.2f} MB ({mode}, {args.io_dtype} IO)")

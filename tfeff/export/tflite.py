@@ -65,21 +65,27 @@ def _representative_dataset(data, input_shape):
     return generator
 
 
-def _add_metadata(data, metadata):
+def _add_metadata(data, entries):
+    """The model `data` with `entries` ({name: bytes}) as metadata buffers
+    (one repacking of the flatbuffer for all)."""
     from tensorflow.lite.tools import flatbuffer_utils
 
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
     schema = flatbuffer_utils.schema_fb
-    buffer = schema.BufferT()
-    buffer.data = np.frombuffer(
-        json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8
-    )
-    model.buffers.append(buffer)
-    entry = schema.MetadataT()
-    entry.name = METADATA_NAME
-    entry.buffer = len(model.buffers) - 1
-    model.metadata = list(model.metadata or []) + [entry]
+    for name, payload in entries.items():
+        buffer = schema.BufferT()
+        buffer.data = np.frombuffer(payload, dtype=np.uint8)
+        model.buffers.append(buffer)
+        entry = schema.MetadataT()
+        entry.name = name
+        entry.buffer = len(model.buffers) - 1
+        model.metadata = list(model.metadata or []) + [entry]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def _is_classifier(model):
+    shapes = model.output_shape
+    return isinstance(shapes, tuple) and len(shapes) == 2
 
 
 def read_metadata(path):
@@ -180,6 +186,10 @@ def to_tflite(
     representative_data=None,
     io_dtype="float32",
     batch_size=1,
+    *,
+    labels=None,
+    version="1",
+    description=None,
 ):
     """Exports `model` to a `.tflite` file, atomically.
 
@@ -197,13 +207,30 @@ def to_tflite(
         io_dtype: `"float32"` (a QUANTIZE/DEQUANTIZE pair at the ends),
             `"int8"` or `"uint8"` (`mode="int8"` only).
         batch_size: int. The static batch size of the exported model.
+        labels: list of str or None. A classifier's class names, packed
+            into the file as its label file.
+        version, description: str. The model's, in the standard metadata.
 
     Returns:
         str, the path written. The file embeds metadata `"tfeff"` (arch
-        string, input shape, mean/std, mode); read it with `read_metadata`.
+        string, input shape, mean/std, mode; read it with `read_metadata`)
+        and, for an image classifier, the standard TFLite Model Metadata
+        (input image and normalization, output scores, label file, name,
+        version) that MediaPipe Tasks and the LiteRT support libraries
+        read (`tfeff.export.metadata`).
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"`path` must be a file path. Received: path={path!r}")
+    from tfeff.export import metadata as standard
+
+    classifier = _is_classifier(model)
+    if labels is not None and not classifier:
+        raise ValueError(
+            "`labels` name a classifier's classes; this model's output is "
+            f"{model.output_shape}."
+        )
+    if classifier:
+        labels = standard.check_labels(labels, model.output_shape[-1])
     data = convert(
         model,
         mode=mode,
@@ -220,8 +247,36 @@ def to_tflite(
             "tfeff_version": tfeff.__version__,
         }
     )
-    atomic_write_bytes(path, _add_metadata(data, metadata))
+    entries = {METADATA_NAME: json.dumps(metadata, sort_keys=True).encode()}
+    if classifier:
+        entries[standard.METADATA_BUFFER_NAME] = standard.classifier_metadata(
+            name=model.name,
+            description=description
+            or f"{model.name} image classifier exported by tfeff "
+            f"{tfeff.__version__} ({mode})",
+            version=str(version),
+            labels=labels,
+            scores=_ends_in_softmax(model),
+        )
+    data = _add_metadata(data, entries)
+    if labels:
+        data += standard.label_archive(labels)  # read from the file's end
+    atomic_write_bytes(path, data)
     return os.fspath(path)
+
+
+def _ends_in_softmax(model):
+    """Whether the outputs are probabilities: the last layer with an
+    activation (a QAT model ends in its output quantizer) is a softmax."""
+    import keras
+
+    for layer in reversed(model.layers):
+        if isinstance(layer, keras.layers.Softmax):
+            return True
+        activation = getattr(layer, "activation", None)
+        if activation is not None:
+            return getattr(activation, "__name__", "") == "softmax"
+    return False
 
 
 def xnnpack_can_prepare(path):

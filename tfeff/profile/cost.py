@@ -10,6 +10,7 @@ conv/dense kernels and biases, batch-norm gamma and beta, PReLU slopes.
 import dataclasses
 import math
 
+from tfeff.spec.depthwise import depthwise_taps
 from tfeff.spec.notation import ArchSpec
 from tfeff.spec.notation import ConvBnActSpec
 from tfeff.spec.notation import EESPSpec
@@ -112,11 +113,17 @@ class CostReport:
 
 
 class _Counter:
-    """Accumulates params and MACs of the layers one block emits."""
+    """Accumulates params and MACs of the layers one block emits.
 
-    def __init__(self):
+    `padding` is the network's ("same" or "symmetric"): on a map smaller
+    than a large depthwise kernel, the builder leaves out the pieces of
+    the kernel that read only padding, which depends on it
+    (`tfeff.spec.depthwise`)."""
+
+    def __init__(self, padding="same"):
         self.params = 0
         self.macs = 0
+        self.padding = padding
 
     def conv(self, cin, cout, kernel, out_hw, *, groups=1, bias=False):
         # Groups may be uneven (MixNet's split), so sum per group.
@@ -126,11 +133,14 @@ class _Counter:
             self.params += kernel * kernel * gin * gout + (gout if bias else 0)
             self.macs += kernel * kernel * gin * gout * out_hw[0] * out_hw[1]
 
-    def depthwise(self, channels, kernels, out_hw):
+    def depthwise(self, channels, kernels, out_hw, *, in_hw=None, strides=1):
         kernels = kernels if isinstance(kernels, tuple) else (kernels,)
         for k, c in zip(kernels, split_channels(channels, len(kernels))):
-            self.params += k * k * c
-            self.macs += k * k * c * out_hw[0] * out_hw[1]
+            taps = k * k
+            if in_hw is not None:
+                taps = depthwise_taps(k, in_hw, strides, self.padding)
+            self.params += taps * c
+            self.macs += taps * c * out_hw[0] * out_hw[1]
 
     def bn(self, channels):
         self.params += 2 * channels
@@ -159,7 +169,7 @@ def _out(hw, strides):
 def _cost_convbnact(c, s, cin, hw):
     out = _out(hw, s.strides)
     if s.depthwise:
-        c.depthwise(cin, s.kernel_size, out)
+        c.depthwise(cin, s.kernel_size, out, in_hw=hw, strides=s.strides)
     else:
         c.conv(cin, s.filters, s.kernel_size, out, groups=s.groups)
     c.bn(s.filters)
@@ -174,7 +184,7 @@ def _cost_mbconv(c, s, cin, hw):
         c.bn(mid)
         c.act(mid, s.activation)
     out = _out(hw, s.strides)
-    c.depthwise(mid, s.kernel_size, out)
+    c.depthwise(mid, s.kernel_size, out, in_hw=hw, strides=s.strides)
     c.bn(mid)
     c.act(mid, s.activation)
     if s.se_ratio > 0:
@@ -198,13 +208,15 @@ def _cost_ghost(c, s, cin, hw):
     _cost_ghost_module(c, cin, s.mid_filters, hw, s.activation)
     out = _out(hw, s.strides)
     if s.strides > 1:
-        c.depthwise(s.mid_filters, s.kernel_size, out)
+        c.depthwise(
+            s.mid_filters, s.kernel_size, out, in_hw=hw, strides=s.strides
+        )
         c.bn(s.mid_filters)
     if s.se_ratio > 0:
         c.se(s.mid_filters, ghost_se_filters(s.mid_filters, s.se_ratio))
     _cost_ghost_module(c, s.mid_filters, s.filters, out, "linear")
     if not (s.strides == 1 and cin == s.filters):
-        c.depthwise(cin, s.kernel_size, out)
+        c.depthwise(cin, s.kernel_size, out, in_hw=hw, strides=s.strides)
         c.bn(cin)
         c.conv(cin, s.filters, 1, out)
         c.bn(s.filters)
@@ -259,7 +271,7 @@ def _cost_shuffle(c, s, cin, hw):
         branch_out = s.filters - (cin - branch_in)
     else:  # torchvision's strided unit: both branches make filters // 2.
         branch_in, branch_out = cin, s.filters - mid
-        c.depthwise(cin, s.kernel_size, out)
+        c.depthwise(cin, s.kernel_size, out, in_hw=hw, strides=s.strides)
         c.bn(cin)
         c.conv(cin, mid, 1, out)
         c.bn(mid)
@@ -267,7 +279,7 @@ def _cost_shuffle(c, s, cin, hw):
     c.conv(branch_in, mid, 1, hw)
     c.bn(mid)
     c.act(mid, s.activation)
-    c.depthwise(mid, s.kernel_size, out)
+    c.depthwise(mid, s.kernel_size, out, in_hw=hw, strides=s.strides)
     c.bn(mid)
     c.conv(mid, branch_out, 1, out)
     c.bn(branch_out)
@@ -280,7 +292,7 @@ def _cost_igcv3(c, s, cin, hw):
     c.conv(cin, mid, 1, hw, groups=s.groups)
     c.bn(mid)
     out = _out(hw, s.strides)
-    c.depthwise(mid, s.kernel_size, out)
+    c.depthwise(mid, s.kernel_size, out, in_hw=hw, strides=s.strides)
     c.bn(mid)
     c.conv(mid, s.filters, 1, out, groups=s.groups)
     c.bn(s.filters)
@@ -353,8 +365,8 @@ def _cost_shuffle_dice(c, s, cin, hw):
     return hw
 
 
-def _block_cost(spec, cin, hw, image_channels):
-    counter = _Counter()
+def _block_cost(spec, cin, hw, image_channels, padding="same"):
+    counter = _Counter(padding)
     if isinstance(spec, ConvBnActSpec):
         out = _cost_convbnact(counter, spec, cin, hw)
     elif isinstance(spec, MBConvSpec):
@@ -466,7 +478,9 @@ def estimate_cost(arch, input_size=None, *, num_classes="auto", in_channels=3):
     params = macs = 0
     activation_bytes = peak = 0
     for inst in expand_blocks(spec, in_channels):
-        counter, out = _block_cost(inst.spec, inst.in_channels, hw, in_channels)
+        counter, out = _block_cost(
+            inst.spec, inst.in_channels, hw, in_channels, spec.numerics.padding
+        )
         in_bytes = hw[0] * hw[1] * inst.in_channels * BYTES_PER_VALUE
         out_bytes = out[0] * out[1] * inst.out_channels * BYTES_PER_VALUE
         kind = (
