@@ -9,13 +9,22 @@ zero with no range, and XNNPACK refused the graph. The builder now leaves
 those pieces out (tfeff.spec.depthwise.live_pieces; the output is
 unchanged, tests/blocks/test_depthwise_tiles.py).
 
-Default run: the original reproduction (MixNet-S at 96 and 32 px, int8).
-`--run-slow`: the smallest variant of every family and each search-space
-block kind at 32, 64, 96 and 224 px, float32 and int8.
+The other way an int8 file fails XNNPACK is data, not graph: activations
+of an untrained network whose batch norms keep their initial statistics
+grow to millions (GhostNet-0.5x at 64 px: an input spanning 2.5e6 into a
+squeeze-excite conv capped by ReLU6), and a requantization scale above 256
+is refused. `to_tflite` now warns of exactly that (`xnnpack_blockers`), and
+the networks here have their batch norms fitted to the images first, as a
+trained network's are.
+
+Default run: the original reproduction (MixNet-S at 96 and 32 px, int8)
+and the warning. `--run-slow`: the smallest variant of every family and
+each search-space block kind at 32, 64, 96 and 224 px, float32 and int8.
 """
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -24,6 +33,8 @@ pytest.importorskip("ai_edge_litert")
 
 import tfeff  # noqa: E402
 from tfeff.export.tflite import to_tflite  # noqa: E402
+from tfeff.export.tflite import xnnpack_blockers  # noqa: E402
+from tfeff.profile.latency import set_batch_norm_statistics  # noqa: E402
 from tfeff.quantize import quantize_aware  # noqa: E402
 
 # A user's runtime: the interpreter as it comes, two threads.
@@ -83,12 +94,15 @@ def _export_and_run(tmp_path, name, size, modes):
         .astype("float32")
     )
     model = _model(name, size)
+    set_batch_norm_statistics(model, images)  # as a trained network's
     for mode in modes:
         path = tmp_path / f"{name}_{size}_{mode}.tflite"
         if mode == "int8":
             # Untrained, as a user's model is one epoch in: QAT's own
             # calibration on the images gives the ranges.
-            to_tflite(quantize_aware(model, images), path, mode="int8")
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # no blockers
+                to_tflite(quantize_aware(model, images), path, mode="int8")
         else:
             to_tflite(model, path, mode=mode)
         _runs_in_a_stock_interpreter(path)
@@ -98,6 +112,32 @@ def _export_and_run(tmp_path, name, size, modes):
 def test_mixnet_s_int8_runs_in_a_stock_interpreter(tmp_path, size):
     # The issue's reproduction: aborted the process before the fix.
     _export_and_run(tmp_path, "mixnet_s", size, ("int8",))
+
+
+def test_an_int8_file_xnnpack_would_refuse_is_warned_of(tmp_path):
+    # Activations of 6e5 into a conv capped by ReLU6: a requantization
+    # scale of ~500. The warning names the layer; the stock interpreter
+    # indeed refuses the file.
+    model = tfeff.create_model(
+        "test_efficientnet_lite", num_classes=4, input_shape=(64, 64, 3)
+    )
+    norm = model.get_layer("stage1_block1_project_bn")
+    gamma, *rest = norm.get_weights()
+    norm.set_weights([gamma * 1e5, *rest])
+    images = np.random.default_rng(0).uniform(0, 255, (8, 64, 64, 3))
+    path = tmp_path / "blown.tflite"
+    with pytest.warns(UserWarning, match="XNNPACK .* will refuse") as caught:
+        to_tflite(quantize_aware(model, images), path, mode="int8")
+    assert "stage2_block1_expand_act" in str(caught[0].message)
+    assert "train (or fit the batch norms)" in str(caught[0].message)
+    assert [b[0].split("/")[1] for b in xnnpack_blockers(path)] == [
+        "stage2_block1_expand_act_1"
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", STOCK, str(path)], capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode != 0 and "failed to prepare" in done.stderr
 
 
 @pytest.mark.slow  # ~15 min: 15 networks x 4 sizes x 2 exports.

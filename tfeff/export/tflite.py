@@ -262,7 +262,75 @@ def to_tflite(
     if labels:
         data += standard.label_archive(labels)  # read from the file's end
     atomic_write_bytes(path, data)
+    if mode == "int8":
+        _warn_of_xnnpack_blockers(path)
     return os.fspath(path)
+
+
+# XNNPACK's bounds on an int8 conv's requantization scale (input scale x
+# weight scale / output scale): outside them it refuses the whole graph.
+_REQUANTIZATION_BOUNDS = (2.0**-32, 256.0)
+_RESCALED_OPS = (
+    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV",
+)  # fmt: skip
+
+
+def xnnpack_blockers(path):
+    """The int8 ops of a `.tflite` file whose requantization scale is out
+    of XNNPACK's bounds: [(output tensor name, scale, input range)]."""
+    from ai_edge_litert.interpreter import Interpreter
+    from ai_edge_litert.interpreter import OpResolverType
+
+    from tfeff._console import native_output_captured
+
+    with native_output_captured():
+        interpreter = Interpreter(
+            model_path=os.fspath(path),
+            experimental_op_resolver_type=(
+                OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+            ),
+        )
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    low, high = _REQUANTIZATION_BOUNDS
+    found = []
+    for op in interpreter._get_ops_details():
+        if op["op_name"] not in _RESCALED_OPS:
+            continue
+        ins = list(op["inputs"])
+        data, weights = (
+            (ins[2], ins[1]) if op["op_name"] == "TRANSPOSE_CONV" else ins[:2]
+        )
+        x, w, y = tensors[data], tensors[weights], tensors[op["outputs"][0]]
+        if x["dtype"] != np.int8 or not y["quantization"][0]:
+            continue
+        weight_scales = w["quantization_parameters"]["scales"]
+        if not len(weight_scales):
+            continue
+        scale = x["quantization"][0] * float(np.max(weight_scales))
+        scale /= y["quantization"][0]
+        if not low <= scale < high:
+            span = 255 * x["quantization"][0]
+            found.append((y["name"].split(";")[0], scale, span))
+    return found
+
+
+def _warn_of_xnnpack_blockers(path):
+    import warnings
+
+    blockers = xnnpack_blockers(path)
+    if not blockers:
+        return
+    name, scale, span = max(blockers, key=lambda b: b[1])
+    warnings.warn(
+        f"{os.fspath(path)}: XNNPACK (LiteRT's default CPU delegate) will "
+        f"refuse this int8 file: {len(blockers)} layer(s) need a "
+        f"requantization scale outside [2^-32, 256), the worst {scale:.4g} at "
+        f"{name!r}, whose input spans {span:.4g}. Activations that large "
+        "come from an untrained network or batch-norm statistics that do "
+        "not match the data: train (or fit the batch norms) before "
+        "quantizing. Interpreters without XNNPACK still run it.",
+        stacklevel=3,
+    )
 
 
 def _ends_in_softmax(model):
