@@ -39,3 +39,18 @@ def run_layer_roundtrip(layer, inputs, tmp_path):
         reloaded.predict(inputs, verbose=0), expected, rtol=1e-5, atol=1e-5
     )
     return model
+
+
+def can_mount_tmpfs():
+    """Whether this process can mount a small tmpfs in its own user and
+    mount namespace (`unshare -rm`): the full-disk tests' filesystem."""
+    import shutil
+    import subprocess
+
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"],
+        capture_output=True,
+    )
+    return probe.returncode == 0

@@ -19,6 +19,7 @@ from PIL import Image
 pytest.importorskip("albumentations")
 pytest.importorskip("pycocotools")
 
+from tests.harness import can_mount_tmpfs  # noqa: E402
 from tfeff.data.cityscapes import to_train_ids  # noqa: E402
 from tfeff.data.toy import make_toy  # noqa: E402
 from tfeff.train.schedules import cyclic_lr_per_epoch  # noqa: E402
@@ -482,20 +483,8 @@ def test_segmentation_and_detection_recipes_check_their_own_keys(
         assert message in capsys.readouterr().err
 
 
-def _can_mount_tmpfs():
-    import shutil
-
-    if shutil.which("unshare") is None:
-        return False
-    probe = subprocess.run(
-        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"],
-        capture_output=True,
-    )
-    return probe.returncode == 0
-
-
 @pytest.mark.slow  # ~70 s: two recipe processes; run with --run-slow.
-@pytest.mark.skipif(not _can_mount_tmpfs(), reason="cannot mount a tmpfs")
+@pytest.mark.skipif(not can_mount_tmpfs(), reason="cannot mount a tmpfs")
 def test_a_recipe_out_of_disk_says_so_and_the_rerun_finishes(toy, tmp_path):
     # The reproduction: a 30 MB filesystem holds the run's two
     # checkpoints (12 MB each) but not the backup beside them. Before: a

@@ -6,7 +6,6 @@ fail inside h5py, or crashed HDF5 outright)."""
 import errno
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -15,6 +14,7 @@ import keras
 import numpy as np
 import pytest
 
+from tests.harness import can_mount_tmpfs
 from tfeff.train import backup as backup_module
 from tfeff.train.backup import AtomicBackupAndRestore
 from tfeff.train.backup import BackupError
@@ -205,16 +205,6 @@ def test_a_kill_during_the_backup_write_keeps_the_last_state(tmp_path, where):
     assert not any(n.endswith(".partial") for n in os.listdir(directory))
 
 
-def _can_mount_tmpfs():
-    if shutil.which("unshare") is None:
-        return False
-    probe = subprocess.run(
-        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"],
-        capture_output=True,
-    )
-    return probe.returncode == 0
-
-
 FULL_DISK = """
 import sys
 sys.path.insert(0, {root!r})
@@ -239,7 +229,7 @@ print("restored", callback.restored, "epochs", len(history.history["loss"]))
 """
 
 
-@pytest.mark.skipif(not _can_mount_tmpfs(), reason="cannot mount a tmpfs")
+@pytest.mark.skipif(not can_mount_tmpfs(), reason="cannot mount a tmpfs")
 def test_a_real_full_disk_then_more_space_resumes(tmp_path):
     # Each state is ~0.2 MB (weights and Adam's two moments); a 0.5 MB
     # tmpfs holds two, and the third cannot be written beside them.
