@@ -74,6 +74,8 @@ def test_imagenet_skips_unopenable_files_and_counts_each_once(
     assert "3 image files were skipped" in reader.errors.report()
 
 
+@pytest.mark.slow  # 10 s, a child process; the in-process test above reads
+# the same files.
 def test_imagenet_dangling_link_does_not_abort_a_process(toy, tmp_path):
     # The failure was a SIGABRT of the whole process: checked in a child.
     root = _bad_imagenet_val(toy, tmp_path)

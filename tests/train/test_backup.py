@@ -229,6 +229,7 @@ print("restored", callback.restored, "epochs", len(history.history["loss"]))
 """
 
 
+@pytest.mark.slow  # 12 s, two processes; the simulated ENOSPC above is fast
 @pytest.mark.skipif(not can_mount_tmpfs(), reason="cannot mount a tmpfs")
 def test_a_real_full_disk_then_more_space_resumes(tmp_path):
     # Each state is ~0.2 MB (weights and Adam's two moments); a 0.5 MB
