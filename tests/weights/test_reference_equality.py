@@ -180,3 +180,42 @@ def test_imagenet_weights_with_new_classes_load_the_backbone(
         )
         kernel = model.get_layer("predictions").kernel.numpy()
         assert kernel.shape == (features.shape[-1], 5) and kernel.std() > 0
+
+
+@pytest.mark.slow  # ~1 min: EfficientNet-Lite0 fine-tuned at 64 px.
+def test_tfeff_train_fine_tunes_the_imagenet_backbone(
+    references, tmp_path, monkeypatch
+):
+    # `tfeff-train --weights imagenet` end to end, the catalog's
+    # tf_efficientnet_lite0 entry pointed at the reference's file (random
+    # weights from timm; no network here).
+    import dataclasses
+    import hashlib
+    import json
+
+    from tests.train.test_finetune import _tree
+    from tfeff.train import cli
+    from tfeff.weights.catalog import _CATALOG
+
+    stem = os.path.join(references, "timm_tf_efficientnet_lite0")
+    with open(stem + ".safetensors", "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    entry = dataclasses.replace(
+        _CATALOG["efficientnet_lite0.in1k"],
+        url="file://" + stem + ".safetensors",
+        file_hash=digest,
+    )
+    monkeypatch.setitem(_CATALOG, "efficientnet_lite0.in1k", entry)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    data = _tree(tmp_path / "data")
+    out = tmp_path / "run"
+    argv = [
+        "--model", "efficientnet_lite0", "--weights", "imagenet",
+        "--data", str(data), "--out", str(out), "--image-size", "64",
+        "--epochs", "1", "--freeze-epochs", "1", "--qat-epochs", "1",
+        "--batch-size", "8",
+    ]  # fmt: skip
+    assert cli.main(argv) == 0
+    result = json.loads((out / "verification.json").read_text())
+    assert result["classes"] == ["blue", "green", "red"]
+    assert result["int8_val_accuracy"] >= 2 / 3  # chance: 1/3
