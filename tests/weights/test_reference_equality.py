@@ -219,3 +219,35 @@ def test_tfeff_train_fine_tunes_the_imagenet_backbone(
     result = json.loads((out / "verification.json").read_text())
     assert result["classes"] == ["blue", "green", "red"]
     assert result["int8_val_accuracy"] >= 2 / 3  # chance: 1/3
+
+
+def test_a_checkpoint_file_with_other_classes_gives_a_new_head(references):
+    # A reference checkpoint whose classifier is ImageNet's, for a 7-class
+    # model: the backbone loads, the classifier is new (issue 18).
+    import keras
+
+    stem = os.path.join(references, "efficientnet_pytorch_efficientnet-b0")
+    source = "efficientnet_pytorch:efficientnet-b0"
+    pixels = np.load(stem + ".npz")["pixels"]
+    full = tfeff.create_model(
+        "efficientnet_b0", weights=stem + ".safetensors", source=source
+    )
+    new = tfeff.create_model(
+        "efficientnet_b0", weights=stem + ".safetensors", source=source,
+        num_classes=7,
+    )  # fmt: skip
+    assert new.output_shape == (None, 7)
+
+    def pooled(model):
+        head = keras.Model(model.input, model.get_layer("head_pool").output)
+        return head.predict(pixels, verbose=0)
+
+    np.testing.assert_array_equal(pooled(new), pooled(full))
+    # Anything else that does not fit is still refused, naming the layer.
+    with pytest.raises(
+        ValueError, match="Shape mismatch for layer 'stem_conv'"
+    ):
+        tfeff.create_model(
+            "efficientnet_b0", weights=stem + ".safetensors", source=source,
+            num_classes=7, channel_multiplier=0.5,
+        )  # fmt: skip

@@ -44,7 +44,8 @@ def create_model(
             `"imagenet:<tag>"` (another one, `tfeff.weights.list_weights`),
             or a weights path (see `tfeff.weights.load`). A checkpoint
             trained in PyTorch builds the model with PyTorch's numerics.
-            ImageNet weights with `num_classes` other than 1000 load the
+            ImageNet weights with `num_classes` other than 1000, or a
+            checkpoint file whose classifier has another width, load the
             backbone (the no-top file where one is published) and give a
             freshly initialised classifier: transfer learning.
         classifier_activation: str or None.
@@ -149,8 +150,14 @@ def create_model(
         _load_backbone(model, spec, weights, name, common)
     elif pretrained:
         from tfeff.weights import load
+        from tfeff.weights.loader import ClassifierMismatchError
 
-        load(model, weights, variant=name, source=source)
+        try:
+            load(model, weights, variant=name, source=source)
+        except ClassifierMismatchError:
+            # A checkpoint file whose classifier has another number of
+            # classes: its backbone, and a new head, as for "imagenet".
+            _load_backbone(model, spec, weights, name, common, source=source)
     return model
 
 
@@ -164,7 +171,7 @@ def _is_imagenet(weights):
     return isinstance(weights, str) and parse_imagenet_tag(weights)[0]
 
 
-def _load_backbone(model, spec, weights, name, common):
+def _load_backbone(model, spec, weights, name, common, source=None):
     """ImageNet weights into every layer of `model` but its classifier.
 
     The checkpoint is loaded into the same network without a top (its
@@ -178,7 +185,7 @@ def _load_backbone(model, spec, weights, name, common):
     body_args = dict(common, input_tensor=None)
     body_args["input_shape"] = tuple(model.input_shape[1:])
     body = ImageClassifier(spec, num_classes=None, pooling="avg", **body_args)
-    load(body, weights, variant=name)
+    load(body, weights, variant=name, source=source)
     loaded = {variable.path: variable for variable in body.weights}
     missing = []
     for variable in model.weights:
@@ -191,8 +198,9 @@ def _load_backbone(model, spec, weights, name, common):
         variable.assign(source)
     if missing:
         raise ValueError(
-            f"The ImageNet weights of {name!r} do not cover {len(missing)} "
-            f"variables of the model with a new head (first: {missing[:3]})."
+            f"The weights {weights!r} of {name!r} do not cover "
+            f"{len(missing)} variables of the model with a new head (first: "
+            f"{missing[:3]})."
         )
     # Normalization computes from its variables only in finalize_state
     # (which loading calls and a plain assign does not).

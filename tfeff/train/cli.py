@@ -33,6 +33,13 @@ def build_parser():
         help="'imagenet' (default: the backbone, a new classifier), 'none', "
         "or a weights file",
     )
+    add(
+        "--source",
+        default="",
+        help="the reference that wrote a --weights file, e.g. "
+        "efficientnet_pytorch:efficientnet-lite0 (tfeff.weights."
+        "list_sources())",
+    )
     add("--data", required=True, help="folder:PATH or PATH (class folders)")
     add("--out", required=True, help="run folder (resumes if it exists)")
     add(
@@ -80,6 +87,7 @@ def main(argv=None):
             data=args.data,
             out=check_output_folder(args.out, "--out"),
             weights=args.weights,
+            source=args.source,
             image_size=args.image_size,
             epochs=args.epochs,
             freeze_epochs=args.freeze_epochs,

@@ -44,6 +44,7 @@ class FinetuneConfig:
     data: str
     out: str
     weights: str = "imagenet"
+    source: str = ""  # the reference that wrote a weights file, if any
     image_size: int = 0  # 0: the variant's own resolution
     epochs: int = 10
     freeze_epochs: int = 2
@@ -332,6 +333,7 @@ def run_finetune(config):
     model = tfeff.create_model(
         config.model,
         weights=weights,
+        source=config.source or None,
         num_classes=len(classes),
         input_shape=(resolution, resolution, 3),
     )

@@ -17,6 +17,13 @@ from tfeff.weights.catalog import parse_imagenet_tag
 
 # Layers a file may hold that a headless model lacks.
 _CLASSIFIER_LAYERS = ("predictions",)
+
+
+class ClassifierMismatchError(ValueError):
+    """Every layer of a checkpoint fits the model but its classifier, which
+    has another number of classes (a backbone for a new head)."""
+
+
 # ImageNet std that keras.applications multiplies in when it loads its files
 # (efficientnet.py: Rescaling(1/sqrt(std)) after Normalization, #49930).
 _KERAS_IMAGENET_STD = np.array([0.229, 0.224, 0.225])
@@ -51,15 +58,24 @@ def assign_named_weights(model, named, *, source):
             f"{source} has weights for layer(s) that model {model.name!r} "
             f"lacks, first: {extra[:5]}."
         )
+    mismatched = []
     for name, layer in layers.items():
         arrays = named[name]
         expected = [tuple(w.shape) for w in layer.weights]
         received = [tuple(np.shape(a)) for a in arrays]
         if expected != received:
-            raise ValueError(
-                f"Shape mismatch for layer {name!r}: the model has "
-                f"{expected}, {source} has {received}."
-            )
+            mismatched.append((name, expected, received))
+    if mismatched:
+        name, expected, received = mismatched[0]
+        error = (
+            ClassifierMismatchError
+            if [m[0] for m in mismatched] == list(_CLASSIFIER_LAYERS)
+            else ValueError
+        )
+        raise error(
+            f"Shape mismatch for layer {name!r}: the model has "
+            f"{expected}, {source} has {received}."
+        )
     for name, layer in layers.items():
         layer.set_weights(named[name])
         if hasattr(layer, "finalize_state"):
