@@ -243,7 +243,7 @@ def test_a_checkpoint_file_with_other_classes_gives_a_new_head(references):
         return head.predict(pixels, verbose=0)
 
     np.testing.assert_array_equal(pooled(new), pooled(full))
-    # Anything else that does not fit is still refused, naming the layer.
+    # Anything else that does not fit is still refused, naming both archs.
     with pytest.raises(ValueError, match="another family, width or depth"):
         tfeff.create_model(
             "efficientnet_b0", weights=stem + ".safetensors", source=source,

@@ -8,9 +8,10 @@ once done; a finished stage is skipped on a rerun):
 1. `frozen/`: the new classifier alone trains on the frozen backbone
    (`freeze_epochs`), so that its random start does not wreck the
    pretrained features;
-2. `finetune/`: every layer trains at a tenth of the rate (`epochs`),
-   but a pretrained network's batch norms, which stay in inference mode
-   (a small data set's batch statistics would undo the backbone's);
+2. `finetune/`: every layer trains (`epochs`); a pretrained network at a
+   tenth of the rate and with its batch norms in inference mode (a small
+   data set's batch statistics would undo the backbone's), a network
+   from scratch at the full rate;
 3. `qat/`: quantization-aware fine-tuning (`qat_epochs`, int8 rounding
    simulated, batch norm folded);
 4. export: `model_int8.tflite` (or `--export float16|float32`) with the
@@ -354,7 +355,10 @@ def run_finetune(config):
     # fine-tuning: a small data set's batch statistics would undo what the
     # backbone learned (the Keras transfer-learning guide's advice).
     _set_backbone_trainable(model, True, batch_norm=not pretrained)
-    rate = config.learning_rate * (0.1 if config.freeze_epochs else 1.0)
+    # A pretrained network fine-tunes at a tenth of the rate (with its
+    # batch norms frozen, 1e-3 with Adam wrecks it within an epoch: the
+    # benchmark's first try); one from scratch at the full rate.
+    rate = config.learning_rate * (0.1 if pretrained else 1.0)
     model = _fit_stage(
         "finetune", model, config, data, out, config.epochs, rate
     )
