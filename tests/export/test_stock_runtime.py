@@ -17,8 +17,8 @@ is refused. `to_tflite` now warns of exactly that (`xnnpack_blockers`), and
 the networks here have their batch norms fitted to the images first, as a
 trained network's are.
 
-Default run: the original reproduction (MixNet-S at 32 px, int8)
-and the warning. `--run-slow`: the smallest variant of every family and
+Default run: the warning. `--run-slow`: the original reproduction
+(MixNet-S at 32 px, int8) and the smallest variant of every family and
 each search-space block kind at 32, 64, 96 and 224 px, float32 and int8.
 """
 
@@ -108,6 +108,7 @@ def _export_and_run(tmp_path, name, size, modes):
         _runs_in_a_stock_interpreter(path)
 
 
+@pytest.mark.slow  # 23 s on CI; also in the matrix below
 def test_mixnet_s_int8_runs_in_a_stock_interpreter(tmp_path):
     # The issue's reproduction (at 32 px; 96 px in the slow matrix):
     # aborted the process before the fix.

@@ -26,6 +26,7 @@ print("LOSSES", repr(losses[0]), repr(losses[1]))
 """
 
 
+@pytest.mark.slow  # 31 s on CI; the default run stays under 15 minutes
 def test_same_seed_same_proxy_scores():
     # In a child process: op determinism is process-wide TensorFlow state.
     result = subprocess.run(

@@ -120,6 +120,7 @@ def check_report(out, trials):
     return rows, summary
 
 
+@pytest.mark.slow  # 65 s on CI; the default run stays under 15 minutes
 def test_resume_after_sigkill_skips_finished_trials(tmp_path):
     out = str(tmp_path / "run")
     # Three trials, killed once two are done: one trial's time (about 8 s)

@@ -270,6 +270,9 @@ def test_edgenets_schedules_match_the_reference_values():
     assert segmentation[99] == pytest.approx(0.000225)
 
 
+# 51 s on CI: slow, so that the default run stays under 15 minutes; the
+# kill tests of the backup itself (tests/train/test_backup.py) run by default.
+@pytest.mark.slow
 def test_sigkill_mid_run_resumes_to_the_same_epochs(toy, tmp_path):
     out = str(tmp_path / "run")
     args = [

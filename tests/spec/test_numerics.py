@@ -56,24 +56,32 @@ def test_numerics_spec_checks_its_values():
 @pytest.mark.parametrize(
     "name", ["test_all_blocks", "test_mobile_blocks", "test_esp_dice"]
 )
-def test_numerics_change_no_cost_and_no_weight(name):
+@pytest.mark.parametrize("size", [64, 128])
+def test_numerics_change_no_cost_and_no_weight(name, size):
+    """The padding convention, batch-norm epsilon and pool padding change
+    no weight and no MAC, but on maps smaller than a large depthwise
+    kernel: there the pieces of the kernel that read only padding are left
+    out (tfeff.spec.depthwise), and which they are depends on the padding
+    at stride 2 (test_all_blocks at 64 px: its 7x7 MixConv group on a 4x4
+    map). Builder and cost model agree under each convention."""
     spec = tfeff.models.get_variant(name).resolved_arch()
     costs, models = [], []
     for numerics in (TF_NUMERICS, TORCH_NUMERICS):
         changed = dataclasses.replace(spec, numerics=numerics)
-        report = tfeff.estimate_cost(changed, 64, num_classes=10)
+        report = tfeff.estimate_cost(changed, size, num_classes=10)
         model = tfeff.build_image_classifier(
-            changed, num_classes=10, input_shape=(64, 64, 3)
+            changed, num_classes=10, input_shape=(size, size, 3)
         )
         assert model.count_params() == report.params + sum(
             int(np.prod(w.shape)) for w in model.non_trainable_weights
         )
+        assert tfeff.profile.count_macs(model) == report.macs
         costs.append((report.params, report.macs))
         models.append(model)
+    if name == "test_all_blocks" and size == 64:
+        assert costs[0] != costs[1]  # the small-map exception
+        return
     assert costs[0] == costs[1]
-    assert tfeff.profile.count_macs(models[0]) == tfeff.profile.count_macs(
-        models[1]
-    )
     weights = [[w.shape for w in m.weights] for m in models]
     assert weights[0] == weights[1]
 

@@ -135,17 +135,13 @@ def test_eval_transform_is_the_references(references, key, timm_or_torchvision):
     np.testing.assert_allclose(ours, theirs, atol=1e-3)
 
 
-def test_imagenet_weights_with_new_classes_load_the_backbone(
-    references, tmp_path, monkeypatch
-):
-    # Transfer learning in one call (issue 18): weights="imagenet" with
-    # classes=N loads the checkpoint into everything but the classifier,
-    # which starts fresh. The catalog entry is pointed at the reference's
-    # file (random weights from timm, a real safetensors checkpoint).
+@pytest.fixture
+def lite0_imagenet(references, tmp_path, monkeypatch):
+    """The catalog's tf_efficientnet_lite0 ImageNet entry pointed at the
+    reference's file (random weights from timm, a real safetensors
+    checkpoint; no network here). Returns the file's stem."""
     import dataclasses
     import hashlib
-
-    import keras
 
     from tfeff.weights.catalog import _CATALOG
 
@@ -159,7 +155,17 @@ def test_imagenet_weights_with_new_classes_load_the_backbone(
         hash_algorithm="sha256",
     )
     monkeypatch.setitem(_CATALOG, "efficientnet_lite0.in1k", entry)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    return stem
+
+
+def test_imagenet_weights_with_new_classes_load_the_backbone(lite0_imagenet):
+    # Transfer learning in one call (issue 18): weights="imagenet" with
+    # classes=N loads the checkpoint into everything but the classifier,
+    # which starts fresh.
+    import keras
+
+    stem = lite0_imagenet
     pixels = np.load(stem + ".npz")["pixels"]
     features = tfeff.create_model(
         "efficientnet_lite0", weights="imagenet", include_top=False,
@@ -183,30 +189,13 @@ def test_imagenet_weights_with_new_classes_load_the_backbone(
 
 
 @pytest.mark.slow  # ~1 min: EfficientNet-Lite0 fine-tuned at 64 px.
-def test_tfeff_train_fine_tunes_the_imagenet_backbone(
-    references, tmp_path, monkeypatch
-):
-    # `tfeff-train --weights imagenet` end to end, the catalog's
-    # tf_efficientnet_lite0 entry pointed at the reference's file (random
-    # weights from timm; no network here).
-    import dataclasses
-    import hashlib
+def test_tfeff_train_fine_tunes_the_imagenet_backbone(lite0_imagenet, tmp_path):
+    # `tfeff-train --weights imagenet` end to end (see lite0_imagenet).
     import json
 
     from tests.train.test_finetune import _tree
     from tfeff.train import cli
-    from tfeff.weights.catalog import _CATALOG
 
-    stem = os.path.join(references, "timm_tf_efficientnet_lite0")
-    with open(stem + ".safetensors", "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    entry = dataclasses.replace(
-        _CATALOG["efficientnet_lite0.in1k"],
-        url="file://" + stem + ".safetensors",
-        file_hash=digest,
-    )
-    monkeypatch.setitem(_CATALOG, "efficientnet_lite0.in1k", entry)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
     data = _tree(tmp_path / "data")
     out = tmp_path / "run"
     argv = [

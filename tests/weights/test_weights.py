@@ -455,21 +455,32 @@ def test_pytorch_pth_with_torch(tmp_path):
     )
 
 
-def test_pytorch_checkpoint_of_another_architecture(tmp_path):
+def test_pytorch_checkpoint_with_another_classifier_gives_a_new_head(tmp_path):
+    # A 5-class checkpoint for a 6-class model: the backbone loads and the
+    # classifier starts fresh (timm's pretrained=True, num_classes=N); it
+    # was refused before transfer learning (issue 18).
     from safetensors.numpy import save_file
 
     source = tfeff.create_model("test_efficientnet", num_classes=5)
     path = tmp_path / "model.safetensors"
     save_file(_state_dict(source, "timm"), str(path))
-    with pytest.raises(
-        ValueError, match="Shape mismatch for layer 'predictions'"
-    ):
+    model = tfeff.create_model(
+        "test_efficientnet", num_classes=6, weights=str(path),
+        source=_source("timm"),
+    )  # fmt: skip
+    assert model.output_shape == (None, 6)
+    for layer in source.layers:
+        if layer.weights and layer.name != "predictions":
+            for a, b in zip(
+                layer.get_weights(), model.get_layer(layer.name).get_weights()
+            ):  # (the normalization's std squared again: float rounding)
+                np.testing.assert_allclose(a, b, rtol=1e-6)
+    # Another architecture is still refused.
+    with pytest.raises(ValueError, match="another family, width or depth"):
         tfeff.create_model(
-            "test_efficientnet",
-            num_classes=6,
-            weights=str(path),
-            source=_source("timm"),
-        )
+            "test_efficientnet", num_classes=6, weights=str(path),
+            source=_source("timm"), channel_multiplier=0.5,
+        )  # fmt: skip
 
 
 def _timm_like_file(tmp_path):
