@@ -18,6 +18,7 @@ EXPECTED = [
     "03_search",
     "04_qat_and_export",
     "05_segmentation_and_detection",
+    "06_finetune_to_int8",
 ]
 # Small enough for CI on 2 cores (minutes in all), big enough to go through
 # every cell: the tiny search skeleton, 32x32 digits, 1-epoch recipes.
@@ -37,6 +38,10 @@ CI_PARAMETERS = {
         "train_images": 16, "seg_epochs": 1, "det_epochs": 1,
         "seg_width": 64, "det_size": 64,
     },
+    "06_finetune_to_int8": {  # no network in CI: from scratch, tiny
+        "model": "test_efficientnet_lite", "weights": "none",
+        "image_size": 32, "epochs": 1, "freeze_epochs": 0, "qat_epochs": 1,
+    },
 }  # fmt: skip
 
 
@@ -49,7 +54,7 @@ def _code_cells(notebook):
     return [c for c in notebook["cells"] if c["cell_type"] == "code"]
 
 
-def test_the_five_notebooks_are_there():
+def test_the_six_notebooks_are_there():
     assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == EXPECTED
     assert sorted(CI_PARAMETERS) == EXPECTED
 
