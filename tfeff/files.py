@@ -34,16 +34,30 @@ def _replacing(path, suffix):
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
+def is_disk_full(error):
+    """Whether an OSError is a full disk (or quota)."""
+    return error.errno in _DISK_FULL
+
+
+def free_bytes(directory):
+    """Bytes free on the filesystem of `directory`, or None if unknown."""
+    try:
+        return shutil.disk_usage(directory).free
+    except OSError:
+        return None
+
+
 class DiskFullError(OSError):
     """No space (or quota) left for a file; names it and the free space.
     The file's previous content, if any, is untouched."""
 
     def __init__(self, path, cause):
-        try:
-            free = shutil.disk_usage(os.path.dirname(os.path.abspath(path)))
-            free = f"{free.free / 1e6:.1f} MB free"
-        except OSError:
-            free = "free space unknown"
+        free = free_bytes(os.path.dirname(os.path.abspath(path)))
+        free = (
+            "free space unknown"
+            if free is None
+            else f"{free / 1e6:.1f} MB free"
+        )
         super().__init__(
             cause.errno,
             f"No space left on the device for {path!r} ({free}); nothing "

@@ -145,6 +145,7 @@ def test_bad_input_is_refused_before_training(tmp_path, capsys):
         (data / "red" / name).write_bytes(b"broken")
     _fails(_argv(data, out), capsys, "'red' 1 of 3")
     assert not (out / "model.keras").exists()
+    assert not (out / "config.json").exists()  # the folder is not claimed
 
 
 @pytest.mark.slow  # ~40 s: a training process killed, then resumed.

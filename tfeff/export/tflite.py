@@ -190,6 +190,7 @@ def to_tflite(
     labels=None,
     version="1",
     description=None,
+    warn_xnnpack=True,
 ):
     """Exports `model` to a `.tflite` file, atomically.
 
@@ -210,6 +211,9 @@ def to_tflite(
         labels: list of str or None. A classifier's class names, packed
             into the file as its label file.
         version, description: str. The model's, in the standard metadata.
+        warn_xnnpack: bool. For `mode="int8"`, warn when XNNPACK would
+            refuse the file (`xnnpack_blockers`). Off where the caller
+            runs the file and reports that itself (latency probes).
 
     Returns:
         str, the path written. The file embeds metadata `"tfeff"` (arch
@@ -262,7 +266,7 @@ def to_tflite(
     if labels:
         data += standard.label_archive(labels)  # read from the file's end
     atomic_write_bytes(path, data)
-    if mode == "int8":
+    if mode == "int8" and warn_xnnpack:
         _warn_of_xnnpack_blockers(path)
     return os.fspath(path)
 

@@ -23,6 +23,10 @@ from tfeff.spec.structure import split_channels
 from tfeff.spec.validate import check_input_size
 from tfeff.spec.validate import validate_arch
 
+# The classifier layer's name: weight loaders, transfer learning and
+# fine-tuning find the head by it.
+CLASSIFIER_NAME = "predictions"
+
 # ImageNet statistics of [0, 1] pixels (tensorflow/tpu efficientnet_builder
 # MEAN_RGB / STDDEV_RGB divided by 255).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -368,7 +372,7 @@ class ImageClassifier(_SpecModelMixin, keras.Model):
                 num_classes,
                 activation=classifier_activation,
                 kernel_initializer=DENSE_KERNEL_INITIALIZER,
-                name="predictions",
+                name=CLASSIFIER_NAME,
             )(x)
         super().__init__(inputs=inputs, outputs=x, name=name, **kwargs)
         # === Config ===

@@ -4,6 +4,7 @@ import dataclasses
 
 import keras
 
+from tfeff.models.builder import CLASSIFIER_NAME
 from tfeff.models.builder import EfficientBackbone
 from tfeff.models.builder import ImageClassifier
 from tfeff.models.registry import get_variant
@@ -162,7 +163,6 @@ def create_model(
 
 
 IMAGENET_CLASSES = 1000
-CLASSIFIER_LAYER = "predictions"
 
 
 def _is_imagenet(weights):
@@ -189,7 +189,7 @@ def _load_backbone(model, spec, weights, name, common, source=None):
     loaded = {variable.path: variable for variable in body.weights}
     missing = []
     for variable in model.weights:
-        if variable.path.startswith(f"{CLASSIFIER_LAYER}/"):
+        if variable.path.startswith(f"{CLASSIFIER_NAME}/"):
             continue
         source = loaded.get(variable.path)
         if source is None or tuple(source.shape) != tuple(variable.shape):

@@ -174,6 +174,7 @@ def export_for_timing(
             mode="int8",
             representative_data=[data[i : i + 1] for i in range(8)],
             io_dtype="int8",
+            warn_xnnpack=False,  # measure_tflite_latency says so itself
         )
     return to_tflite(model, path, mode="float32")
 

@@ -30,13 +30,14 @@ import io
 import json
 import os
 import re
-import shutil
 import sys
 
 import keras
 
 from tfeff.files import atomic_write_bytes
 from tfeff.files import atomic_write_json
+from tfeff.files import free_bytes
+from tfeff.files import is_disk_full
 
 STATE_FILE = "state.json"
 STATE_FORMAT = "tfeff-training-backup"
@@ -81,13 +82,6 @@ def _sha256(path):
         for chunk in iter(lambda: file.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _free_bytes(directory):
-    try:
-        return shutil.disk_usage(directory).free
-    except OSError:
-        return None
 
 
 def _megabytes(count):
@@ -164,8 +158,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
                 if self._newest
                 else "No backup of this run was complete yet"
             )
-            if error.errno in (errno.ENOSPC, errno.EDQUOT):
-                free = _free_bytes(self.backup_dir)
+            if is_disk_full(error):
+                free = free_bytes(self.backup_dir)
                 raise BackupError(
                     error.errno,
                     f"No space left on the device for the training backup "

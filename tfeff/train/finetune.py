@@ -32,6 +32,8 @@ import numpy as np
 
 from tfeff.files import atomic_write_json
 from tfeff.files import atomic_write_text
+from tfeff.train.metrics import confusion_matrix
+from tfeff.train.recipe import set_batch_norm_momentum
 
 EXPORTS = ("int8", "float16", "float32")
 STAGES = ("frozen", "finetune", "qat")
@@ -235,8 +237,10 @@ def _set_backbone_trainable(model, trainable, *, batch_norm=True):
     inference mode, on its moving statistics)."""
     import keras
 
+    from tfeff.models.builder import CLASSIFIER_NAME
+
     for layer in model.layers:
-        if layer.name == "predictions":
+        if layer.name == CLASSIFIER_NAME:
             continue
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = trainable and batch_norm
@@ -244,22 +248,8 @@ def _set_backbone_trainable(model, trainable, *, batch_norm=True):
             layer.trainable = trainable
 
 
-def _set_batch_norm_momentum(model, momentum):
-    import keras
-
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.momentum = momentum
-
-
 def accuracy(predictions, labels):
     return float(np.mean(np.argmax(predictions, -1) == labels))
-
-
-def confusion_matrix(predicted, labels, num_classes):
-    matrix = np.zeros((num_classes, num_classes), np.int64)
-    np.add.at(matrix, (labels, predicted), 1)
-    return matrix
 
 
 def plot_confusion(matrix, class_names, path, title):
@@ -306,7 +296,7 @@ def _check_same_run(config, out):
             f"{differ}); rerun with its settings to resume it, or choose "
             "another --out."
         )
-    atomic_write_json(path, current)
+    return path, current
 
 
 def run_finetune(config):
@@ -321,11 +311,14 @@ def run_finetune(config):
 
     out = config.out
     os.makedirs(out, exist_ok=True)
-    _check_same_run(config, out)
+    config_path, settings = _check_same_run(config, out)
     resolution = config.image_size or get_variant(config.model).resolution
     data = load_data(config, resolution)
     classes = list(data.class_names)
     _say(f"Data: {data.describe()}")
+    # Written once the data is known to be usable: a folder refused before
+    # any training does not claim the run folder.
+    atomic_write_json(config_path, settings)
     atomic_write_text(
         os.path.join(out, "labels.txt"), "\n".join(classes) + "\n"
     )
@@ -344,7 +337,7 @@ def run_finetune(config):
         # statistics at momentum 0.9 (PyTorch's 0.1), so that evaluation
         # after a few hundred steps does not use the initial ones (0.99
         # keeps 37% of them after 100 steps).
-        _set_batch_norm_momentum(model, 0.9)
+        set_batch_norm_momentum(model, 0.9)
     if config.freeze_epochs:
         _set_backbone_trainable(model, False)
         model = _fit_stage(
@@ -400,7 +393,9 @@ def run_finetune(config):
             "skipped_files": list(data.skipped),
         }
     )
-    matrix = confusion_matrix(predicted, data.y_val, len(classes))
+    matrix = np.asarray(
+        confusion_matrix(data.y_val, predicted, len(classes), ignore_label=None)
+    )
     atomic_write_json(
         os.path.join(out, "confusion_matrix.json"),
         {"classes": classes, "rows_true_columns_predicted": matrix.tolist()},
