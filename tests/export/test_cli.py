@@ -51,7 +51,7 @@ def test_int8_with_representative_images_and_edgetpu(tmp_path, capsys):
     assert f"{os.path.getsize(tflite) / 1e6:.2f} MB" in printed
     assert "Verification on 12 representative images" in printed
     assert "EdgeTPU report for float_int8.tflite" in printed  # Reused as is.
-    summary = json.loads((out / "float_export.json").read_text())
+    summary = json.loads((out / "float_int8_export.json").read_text())
     assert summary["mode"] == "int8" and summary["io_dtype"] == "int8"
     assert summary["verification"]["samples"] == 12
     # Calibrated on the same images it is checked on: the int8 model
@@ -68,7 +68,7 @@ def test_qat_model_defaults_to_int8_and_needs_no_data(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "(int8, float32 IO)" in printed
     assert "smooth random images" in printed
-    summary = json.loads((tmp_path / "qat_export.json").read_text())
+    summary = json.loads((tmp_path / "qat_int8_export.json").read_text())
     assert summary["quantization_aware"] is True
     assert summary["verification"]["max_abs_diff"] <= 8 / 256
 
@@ -77,7 +77,7 @@ def test_float_default_mode(tmp_path, capsys):
     model_path = _save_model(tmp_path)
     assert main([str(model_path), "--out", str(tmp_path / "f")]) == 0
     assert "(float32, float32 IO)" in capsys.readouterr().out
-    summary = json.loads((tmp_path / "f" / "float_export.json").read_text())
+    summary = json.loads((tmp_path / "f" / "float_float32_export.json").read_text())
     assert summary["verification"]["top1_agreement"] == 1.0
     assert summary["verification"]["max_abs_diff"] < 1e-4
 

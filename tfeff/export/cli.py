@@ -1,9 +1,10 @@
 """`tfeff-export MODEL.keras --mode int8 --representative-data DIR --edgetpu`.
 
-Converts a saved model to TFLite, checks the file against the Keras model
-and, with `--edgetpu`, writes the EdgeTPU artefacts and report. Prints the
-size, the verification figures and the report, and writes `export.json`
-beside the `.tflite` file.
+Converts a saved model to TFLite (or, with `--format`, a SavedModel folder
+or an ONNX file), checks the result against the Keras model and, with
+`--edgetpu`, writes the EdgeTPU artefacts and report. Prints the size, the
+verification figures and the report, and writes `STEM_TAG_export.json`
+beside the file (TAG: the TFLite mode, `saved_model` or `onnx`).
 """
 
 import argparse
@@ -11,6 +12,7 @@ import os
 import sys
 
 from tfeff._cli import add_traceback_flag
+from tfeff.export.formats import FORMATS
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
@@ -94,10 +96,19 @@ def _parser():
     )
     parser.add_argument("model", help="a .keras file (float or QAT model)")
     parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="tflite",
+        help="tflite (default); saved_model (a TensorFlow SavedModel folder "
+        "with a `serve` endpoint); onnx (needs tfeff[onnx]). All through "
+        "Keras' own exporter, each verified against the model",
+    )
+    parser.add_argument(
         "--mode",
         choices=("float32", "float16", "dynamic", "int8"),
         default=None,
-        help="default: int8 for a quantization-aware model, else float32",
+        help="TFLite only. Default: int8 for a quantization-aware model, "
+        "else float32",
     )
     parser.add_argument(
         "--representative-data",
@@ -177,6 +188,29 @@ def run(parser, args):
         )
     if args.samples < 1:
         _fail(parser, f"--samples must be >= 1. Received: {args.samples}")
+    if args.format != "tflite":
+        tflite_only = [
+            flag
+            for flag, given in (
+                ("--mode", args.mode is not None),
+                ("--io-dtype", args.io_dtype != "float32"),
+                ("--edgetpu", args.edgetpu),
+            )
+            if given
+        ]
+        if tflite_only:
+            _fail(
+                parser,
+                f"{', '.join(tflite_only)} applies to --format tflite only. "
+                f"Received: --format {args.format}",
+            )
+    if args.format == "onnx":
+        from tfeff.export.formats import _require_onnx
+
+        try:
+            _require_onnx("--format onnx")
+        except ValueError as error:
+            _fail(parser, str(error))
     labels = None
     if args.labels is not None:
         try:
@@ -193,17 +227,14 @@ def run(parser, args):
     import keras
 
     import tfeff  # noqa: F401  Registers tfeff's layers for loading.
-    from tfeff.export.edgetpu import to_edgetpu
     from tfeff.export.tflite import _is_qat
-    from tfeff.export.tflite import to_tflite
     from tfeff.export.tflite import verify
     from tfeff.files import atomic_write_json
 
     model = keras.saving.load_model(args.model, compile=False)
     qat = _is_qat(model)
-    mode = args.mode or ("int8" if qat else "float32")
     shape = tuple(model.input_shape[1:])
-    if any(dim is None for dim in shape):
+    if args.format == "tflite" and any(dim is None for dim in shape):
         _fail(
             parser,
             f"the model's input size is not fixed ({model.input_shape}); "
@@ -214,11 +245,84 @@ def run(parser, args):
         from tfeff.data.images import DecodeErrors
 
         skipped = DecodeErrors()
+        size = _check_shape(parser, shape)
         images = load_images(
-            args.representative_data, shape, args.samples, skipped
+            args.representative_data, size, args.samples, skipped
         )
         if skipped.count:
             print(f"Representative data: {skipped.report()}")
+    os.makedirs(out, exist_ok=True)
+    stem = os.path.splitext(os.path.basename(args.model))[0]
+    if args.format == "tflite":
+        path, tag, summary = _export_tflite(
+            parser, args, model, qat, images, labels, out, stem
+        )
+    else:
+        path, tag, summary = _export_other(args, model, labels, out, stem)
+
+    source = "representative images"
+    check = images
+    if check is None:
+        source = (
+            "smooth random images (pass --representative-data for real ones)"
+        )
+        check = _random_images(_check_shape(parser, shape), 16)
+    check = check[:64]
+    figures = verify(path, model, check)
+    print(
+        f"Verification on {figures['samples']} {source}: top-1 agreement "
+        f"{figures['top1_agreement']:.4f}, max |diff| "
+        f"{figures['max_abs_diff']:.4g}, mean |diff| "
+        f"{figures['mean_abs_diff']:.4g}"
+    )
+    summary = {
+        "model": os.path.abspath(args.model),
+        "format": args.format,
+        **summary,
+        "quantization_aware": qat,
+        "verification": dict(figures, inputs=source),
+    }
+    if args.edgetpu:
+        from tfeff.export.edgetpu import to_edgetpu
+
+        edgetpu_dir = os.path.join(out, f"{stem}_edgetpu")
+        try:
+            report = to_edgetpu(
+                model
+                if summary["mode"] != "int8" or args.io_dtype != "int8"
+                else path,
+                edgetpu_dir,
+                representative_data=images,
+            )
+        except (ValueError, TypeError) as error:
+            _fail(parser, f"--edgetpu: {error}")
+        print(report.table())
+        summary["edgetpu"] = {
+            "dir": edgetpu_dir,
+            "mapped": report.mapped,
+            "total": len(report.ops),
+            "all_mapped": report.all_mapped,
+        }
+    atomic_write_json(os.path.join(out, f"{stem}_{tag}_export.json"), summary)
+    return 0
+
+
+def _check_shape(parser, shape):
+    """Images are read at the model's input size, so it must be fixed."""
+    if any(dim is None for dim in shape):
+        _fail(
+            parser,
+            f"the model's input size is not fixed ({shape}); images to "
+            "verify on need one: rebuild it with input_shape=(height, "
+            "width, channels)",
+        )
+    return shape
+
+
+def _export_tflite(parser, args, model, qat, images, labels, out, stem):
+    from tfeff.export.tflite import to_tflite
+
+    mode = args.mode or ("int8" if qat else "float32")
     if mode == "int8" and not qat and images is None:
         _fail(
             parser,
@@ -233,8 +337,6 @@ def run(parser, args):
             "(the EdgeTPU runs int8 only), or export a quantization-aware "
             "model",
         )
-    os.makedirs(out, exist_ok=True)
-    stem = os.path.splitext(os.path.basename(args.model))[0]
     path = os.path.join(out, f"{stem}_{mode}.tflite")
     to_tflite(
         model,
@@ -246,50 +348,39 @@ def run(parser, args):
     )
     size = os.path.getsize(path)
     print(f"Wrote {path}: {size / 1e6:.2f} MB ({mode}, {args.io_dtype} IO)")
-
-    source = "representative images"
-    check = images
-    if check is None:
-        source = (
-            "smooth random images (pass --representative-data for real ones)"
-        )
-        check = _random_images(shape, 16)
-    check = check[:64]
-    figures = verify(path, model, check)
-    print(
-        f"Verification on {figures['samples']} {source}: top-1 agreement "
-        f"{figures['top1_agreement']:.4f}, max |diff| "
-        f"{figures['max_abs_diff']:.4g}, mean |diff| "
-        f"{figures['mean_abs_diff']:.4g}"
-    )
     summary = {
-        "model": os.path.abspath(args.model),
         "tflite": path,
         "mode": mode,
         "io_dtype": args.io_dtype,
-        "quantization_aware": qat,
         "size_bytes": size,
-        "verification": dict(figures, inputs=source),
     }
-    if args.edgetpu:
-        edgetpu_dir = os.path.join(out, f"{stem}_edgetpu")
-        try:
-            report = to_edgetpu(
-                model if mode != "int8" or args.io_dtype != "int8" else path,
-                edgetpu_dir,
-                representative_data=images,
-            )
-        except (ValueError, TypeError) as error:
-            _fail(parser, f"--edgetpu: {error}")
-        print(report.table())
-        summary["edgetpu"] = {
-            "dir": edgetpu_dir,
-            "mapped": report.mapped,
-            "total": len(report.ops),
-            "all_mapped": report.all_mapped,
-        }
-    atomic_write_json(os.path.join(out, f"{stem}_export.json"), summary)
-    return 0
+    return path, mode, summary
+
+
+def _folder_size(path):
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    return sum(
+        os.path.getsize(os.path.join(root, name))
+        for root, _, files in os.walk(path)
+        for name in files
+    )
+
+
+def _export_other(args, model, labels, out, stem):
+    from tfeff.export.formats import to_onnx
+    from tfeff.export.formats import to_saved_model
+
+    if args.format == "onnx":
+        path = to_onnx(model, os.path.join(out, f"{stem}.onnx"), labels=labels)
+    else:
+        path = to_saved_model(
+            model, os.path.join(out, f"{stem}_saved_model"), labels=labels
+        )
+    size = _folder_size(path)
+    print(f"Wrote {path}: {size / 1e6:.2f} MB ({args.format})")
+    summary = {"path": path, "size_bytes": size}
+    return path, args.format, summary
 
 
 if __name__ == "__main__":

@@ -457,11 +457,13 @@ class TFLiteRunner:
         return np.concatenate(outputs)
 
 
-def verify(tflite_path, keras_model, data, *, steps=None):
-    """Compares a TFLite model with the Keras model it came from.
+def verify(path, keras_model, data, *, steps=None):
+    """Compares an exported model with the Keras model it came from.
 
     Args:
-        tflite_path: str.
+        path: str. A `.tflite` file (run with ai-edge-litert), an `.onnx`
+            file (onnxruntime) or a SavedModel folder (its `serve`
+            endpoint).
         keras_model: the Keras model (float or QAT).
         data: input batches, as `representative_data` of `to_tflite`.
         steps: int. Batches to use; all if None.
@@ -470,16 +472,17 @@ def verify(tflite_path, keras_model, data, *, steps=None):
         dict: `top1_agreement` (fraction of samples whose argmax over the
         last axis agrees), `max_abs_diff`, `mean_abs_diff`, `samples`.
     """
+    from tfeff.export.formats import runner_for
     from tfeff.quantize.qat import _batches
 
-    runner = TFLiteRunner(tflite_path)
+    runner = runner_for(path)
     agree = total = 0
     max_diff = 0.0
     sum_diff = 0.0
     count = 0
     for batch in _batches(data, steps):
         expected = np.asarray(keras_model(batch, training=False))
-        actual = runner(batch).reshape(expected.shape)
+        actual = np.asarray(runner(batch)).reshape(expected.shape)
         diff = np.abs(expected - actual)
         max_diff = max(max_diff, float(diff.max()))
         sum_diff += float(diff.sum())
