@@ -77,7 +77,9 @@ def test_float_default_mode(tmp_path, capsys):
     model_path = _save_model(tmp_path)
     assert main([str(model_path), "--out", str(tmp_path / "f")]) == 0
     assert "(float32, float32 IO)" in capsys.readouterr().out
-    summary = json.loads((tmp_path / "f" / "float_float32_export.json").read_text())
+    summary = json.loads(
+        (tmp_path / "f" / "float_float32_export.json").read_text()
+    )
     assert summary["verification"]["top1_agreement"] == 1.0
     assert summary["verification"]["max_abs_diff"] < 1e-4
 

@@ -149,7 +149,7 @@ def test_cityscapes_stage2_starts_from_stage1_with_frozen_batch_norm(
     argv = [
         "--model", "espnet_c_p2q3", "--data-dir", str(toy / "cityscapes"),
         "--out", stage2, "--epochs", "1", "--batch-size", "4",
-        "--config", os.path.join(ROOT, "recipes", "configs", "cityscapes_stage2.yaml"),
+        "--config", os.path.join(ROOT, "tfeff", "recipes", "configs", "cityscapes_stage2.yaml"),
         "--image-size", "128", *SHORT_RUN, "--set", "decoder=espnet",
         "--set", "optimizer=adam", "--set", "lr_schedule=constant",
         "--set", "learning_rate=0.0005", "--set", f"finetune={best}",
@@ -177,6 +177,40 @@ def test_cityscapes_stage2_starts_from_stage1_with_frozen_batch_norm(
         f"stage 2 (64x128, frozen BN, 1 epoch): mIoU {stage2_report['mean_iou']:.3f}"
     )
     assert stage2_report["mean_iou"] > 2 * majority  # it starts from stage 1
+
+
+def test_imagenet_recipe_starts_from_a_weights_file(toy, tmp_path, capsys):
+    # A checkpoint of the same network with a 1000-class classifier: the
+    # recipe's 4-class model gets its backbone and a new head. At a
+    # learning rate of 1e-12 an epoch leaves the kernels where they were
+    # loaded, so the trained model shows where it started.
+    import tfeff
+
+    keras.utils.set_random_seed(3)
+    source = tfeff.create_model(
+        "test_efficientnet", input_shape=(32, 32, 3), num_classes=1000
+    )
+    path = str(tmp_path / "start.weights.h5")
+    source.save_weights(path)
+    out = str(tmp_path / "run")
+    argv = [
+        "--model", "test_efficientnet", "--weights", path,
+        "--data-dir", str(toy / "imagenet"), "--out", out, "--epochs", "1",
+        "--image-size", "32", "--batch-size", "8", *SHORT_RUN,
+        "--set", "learning_rate=1e-12", "--set", "weight_decay=0",
+    ]  # fmt: skip
+    assert _recipe("imagenet").main(argv) == 0
+    trained = keras.saving.load_model(os.path.join(out, "model.keras"))
+    kernels = [v for v in trained.weights if v.path.endswith("/kernel")]
+    assert len(kernels) > 5
+    for variable in kernels:
+        if variable.path.startswith("predictions/"):
+            assert variable.shape[-1] == 4  # the new head
+            continue
+        expected = next(v for v in source.weights if v.path == variable.path)
+        np.testing.assert_allclose(
+            np.asarray(variable), np.asarray(expected), atol=1e-6
+        )
 
 
 def test_coco_recipe_two_epochs_find_objects(toy, tmp_path):
@@ -416,6 +450,8 @@ BAD_VALUES = [
     (["--set", "lr_schedule=cosine"], "`lr_schedule` must be one of ('efficientnet', 'hybrid', 'constant')"),
     (["--set", "optimizer=lamb"], "Received: optimizer='lamb'"),
     (["--model", "efficientnet_b9"], "Unknown variant 'efficientnet_b9'"),
+    (["--model", "test_efficientnet", "--weights", "imagenet"], "No ImageNet weights"),
+    (["--weights", "nowhere.weights.h5"], "an existing weights file. Received: weights='nowhere.weights.h5'"),
 ]  # fmt: skip
 
 
@@ -471,6 +507,7 @@ def test_segmentation_and_detection_recipes_check_their_own_keys(
         ("coco", ["--set", "iou_threshold=1.0"], "Received: iou_threshold=1.0"),
         ("coco", ["--set", "max_boxes=0"], "Received: max_boxes=0"),
         ("coco", ["--set", "finetune=nowhere.keras"], "`finetune` is not a file"),
+        ("coco", ["--weights", __file__, "--set", f"finetune={__file__}"], "`weights` and `finetune` both"),
     ):  # fmt: skip
         with pytest.raises(SystemExit) as info:
             _recipe(name).main(

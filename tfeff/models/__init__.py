@@ -10,6 +10,7 @@ from tfeff.models.builder import build_image_classifier
 from tfeff.models.compound import ScaledVariant
 from tfeff.models.compound import compound_scale
 from tfeff.models.create import create_model
+from tfeff.models.create import load_backbone_weights
 from tfeff.models.registry import Published
 from tfeff.models.registry import Variant
 from tfeff.models.registry import get_variant
@@ -33,6 +34,7 @@ __all__ = [
     "build_image_classifier",
     "compound_scale",
     "create_model",
+    "load_backbone_weights",
     "get_variant",
     "list_variants",
     "register_variant",

@@ -155,14 +155,97 @@ def create_model(
 
         try:
             load(model, weights, variant=name, source=source)
-        except ClassifierMismatchError:
+        except ClassifierMismatchError as error:
             # A checkpoint file whose classifier has another number of
             # classes: its backbone, and a new head, as for "imagenet".
-            _load_backbone(model, spec, weights, name, common, source=source)
+            _load_backbone(
+                model,
+                spec,
+                weights,
+                name,
+                common,
+                source=source,
+                classes=error.classes,
+            )
     return model
 
 
 IMAGENET_CLASSES = 1000
+
+
+def load_backbone_weights(model, backbone):
+    """Copies a (pretrained) backbone's variables into a task model built
+    on the same architecture: an `SSDDetector`, a `SemanticSegmenter`, a
+    classifier with another head.
+
+    The builder names every layer from the spec, so the variables of the
+    model's backbone are those of an `EfficientBackbone` of `model.arch`,
+    with the same paths. Each of them that the model has must be in
+    `backbone` with the same shape, or this is a ValueError naming the
+    first ones (another architecture is never half loaded). The heads and
+    the decoder keep their initialisation; backbone layers the task does
+    not use (a segmenter stops at its deepest pyramid level) are skipped.
+
+    Returns:
+        dict: `loaded` (variables copied), `fresh` (the model's variables
+        outside its backbone), `unused` (`backbone` variables the model
+        does not use).
+    """
+    own_arch = getattr(model, "arch", None)
+    source_arch = getattr(backbone, "arch", None)
+    if own_arch is None or source_arch is None:
+        raise TypeError(
+            "`model` and `backbone` must be tfeff models (with `.arch`). "
+            f"Received: model={model.name!r}, backbone={backbone.name!r}"
+        )
+    if own_arch.numerics != source_arch.numerics:
+        raise ValueError(
+            "The backbone computes with other numerics than the model "
+            f"({source_arch.numerics} vs {own_arch.numerics}); build the "
+            "model from `backbone.arch`."
+        )
+    shape = tuple(model.input_shape[1:])
+    own_backbone = {
+        variable.path
+        for variable in EfficientBackbone(own_arch, input_shape=shape).weights
+    }
+    source = {variable.path: variable for variable in backbone.weights}
+    loaded, mismatched, fresh = [], [], 0
+    for variable in model.weights:
+        if variable.path not in own_backbone:
+            fresh += 1
+            continue
+        found = source.get(variable.path)
+        if found is None:
+            mismatched.append(f"{variable.path} missing")
+        elif tuple(found.shape) != tuple(variable.shape):
+            mismatched.append(
+                f"{variable.path} {tuple(variable.shape)} vs "
+                f"{tuple(found.shape)}"
+            )
+        else:
+            loaded.append((variable, found))
+    if mismatched or not loaded:
+        raise ValueError(
+            f"The backbone {backbone.name!r} does not fit {model.name!r}: "
+            + (
+                f"{len(mismatched)} of its backbone's variables differ "
+                f"(first: {mismatched[:3]})."
+                if mismatched
+                else "the model has no backbone variable."
+            )
+        )
+    for variable, found in loaded:
+        variable.assign(found)
+    # Normalization computes from its variables only in finalize_state.
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.Normalization):
+            layer.finalize_state()
+    return {
+        "loaded": len(loaded),
+        "fresh": fresh,
+        "unused": len(source) - len(loaded),
+    }
 
 
 def _is_imagenet(weights):
@@ -171,11 +254,16 @@ def _is_imagenet(weights):
     return isinstance(weights, str) and parse_imagenet_tag(weights)[0]
 
 
-def _load_backbone(model, spec, weights, name, common, source=None):
+def _load_backbone(
+    model, spec, weights, name, common, source=None, classes=None
+):
     """ImageNet weights into every layer of `model` but its classifier.
 
     The checkpoint is loaded into the same network without a top (its
-    no-top file where one is published), then copied variable by variable
+    no-top file where one is published) or, for a file whose classifier
+    has `classes` classes, into the same network with that classifier
+    (a Keras 3 `.weights.h5` names its layers by position, so it reads
+    only into its own shape). Then it is copied variable by variable
     (same paths: the builder names every layer); the classifier keeps its
     fresh initialisation. Every variable but the classifier's must be
     matched, or this is a ValueError rather than a half-loaded model.
@@ -184,7 +272,13 @@ def _load_backbone(model, spec, weights, name, common, source=None):
 
     body_args = dict(common, input_tensor=None)
     body_args["input_shape"] = tuple(model.input_shape[1:])
-    body = ImageClassifier(spec, num_classes=None, pooling="avg", **body_args)
+    body = ImageClassifier(
+        spec,
+        num_classes=classes,
+        pooling="avg",
+        classifier_activation=None,
+        **body_args,
+    )
     load(body, weights, variant=name, source=source)
     loaded = {variable.path: variable for variable in body.weights}
     missing = []

@@ -1,7 +1,7 @@
 """Recipe configuration: flat, typed, overridable, strict.
 
 A recipe's defaults are a flat mapping (its YAML file under
-`recipes/configs/`). Overrides come, in order, from `--config FILE`
+`tfeff/recipes/configs/`). Overrides come, in order, from `--config FILE`
 (YAML), the command-line flags, and `--set key=value` (values parsed as
 YAML: `--set label_smoothing=0.1`, `--set ema=false`). Unknown keys and
 values of the wrong type are errors that name the key, the value and

@@ -1,8 +1,8 @@
-"""Pieces the recipe scripts (`recipes/*.py`) share: the command line,
+"""Pieces the recipes (`tfeff.recipes`, run by `recipes/*.py`) share: the command line,
 optimizers and schedules of the published recipes, L2 weight decay, and
 the segmentation loss with an ignore label.
 
-Command line (every recipe): `--model --data-dir --out --epochs
+Command line (every recipe): `--model --weights --data-dir --out --epochs
 --batch-size --image-size --strategy --mixed-precision --xla --config FILE
 --set key=value`. `--batch-size` is the global batch (split across
 replicas). Precedence: the recipe's config file < `--config` < flags <
@@ -28,6 +28,12 @@ from tfeff.train.schedules import hybrid_lr_per_epoch
 def build_parser(description, prog=None):
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--model", help="variant name, e.g. efficientnet_b0")
+    parser.add_argument(
+        "--weights",
+        help="start from pretrained weights: imagenet, imagenet:TAG or a "
+        "weights file (the backbone's, for detection and segmentation); "
+        "default: from scratch",
+    )
     parser.add_argument("--data-dir", help="data set root (the real layout)")
     parser.add_argument(
         "--out", required=True, help="run directory (resumes if it exists)"
@@ -67,6 +73,7 @@ def resolve(args, defaults_file):
     set_verbose(getattr(args, "verbose", False))
     flags = {
         "model": args.model,
+        "weights": args.weights,
         "data_dir": args.data_dir,
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -140,6 +147,7 @@ def check_config(config):
         raise ValueError(
             f"`finetune` is not a file. Received: finetune={finetune!r}"
         )
+    check_weights(config)
     for key, allowed in CHOICES.items():
         if key in config and config[key] not in allowed:
             raise ValueError(
@@ -147,6 +155,73 @@ def check_config(config):
                 f"Received: {key}={config[key]!r}"
             )
     check_numbers(config)
+
+
+def check_weights(config):
+    """`weights` names published ImageNet weights of the variant or an
+    existing file, and is not combined with `finetune` (both would say
+    where training starts)."""
+    weights = config.get("weights")
+    if not weights:
+        return
+    if not isinstance(weights, str):
+        raise TypeError(
+            "`weights` must be 'imagenet', 'imagenet:<tag>' or a file path. "
+            f"Received: weights={weights!r}"
+        )
+    if config.get("finetune"):
+        raise ValueError(
+            "`weights` and `finetune` both say where training starts; give "
+            f"one. Received: weights={weights!r}, "
+            f"finetune={config['finetune']!r}"
+        )
+    from tfeff.weights.catalog import find_weights
+    from tfeff.weights.catalog import no_imagenet_weights_error
+    from tfeff.weights.catalog import parse_imagenet_tag
+
+    is_imagenet, tag = parse_imagenet_tag(weights)
+    if is_imagenet:
+        name = config["model"]
+        if not any(
+            find_weights(name, include_top=top, tag=tag)
+            for top in (True, False)
+        ):
+            raise no_imagenet_weights_error(name, tag)
+    elif not os.path.isfile(weights):
+        raise ValueError(
+            "`weights` must be 'imagenet', 'imagenet:<tag>' or an existing "
+            f"weights file. Received: weights={weights!r}"
+        )
+
+
+def start_backbone(config, input_shape):
+    """The recipe's backbone arch and, with `weights`, the pretrained
+    backbone to copy from (`load_backbone_weights`), built with the
+    numerics its checkpoint was trained with; (arch, None) from scratch."""
+    import tfeff
+
+    variant = tfeff.models.get_variant(config["model"])
+    if not config.get("weights"):
+        return variant.resolved_arch(), None
+    backbone = tfeff.create_model(
+        variant.name,
+        include_top=False,
+        weights=config["weights"],
+        input_shape=tuple(input_shape),
+    )
+    return backbone.arch, backbone
+
+
+def report_backbone(model, backbone, weights):
+    """Copies `backbone` into `model` and says what was loaded."""
+    from tfeff.models.create import load_backbone_weights
+
+    counts = load_backbone_weights(model, backbone)
+    print(
+        f"Backbone from {weights}: {counts['loaded']} variables loaded; "
+        f"{counts['fresh']} of the heads start fresh."
+    )
+    return counts
 
 
 def check_numbers(config):

@@ -21,7 +21,10 @@ _CLASSIFIER_LAYERS = ("predictions",)
 
 class ClassifierMismatchError(ValueError):
     """Every layer of a checkpoint fits the model but its classifier, which
-    has another number of classes (a backbone for a new head)."""
+    has another number of classes (a backbone for a new head). `classes`
+    is the checkpoint's number of classes."""
+
+    classes = None
 
 
 # ImageNet std that keras.applications multiplies in when it loads its files
@@ -72,10 +75,13 @@ def assign_named_weights(model, named, *, source):
             if [m[0] for m in mismatched] == list(_CLASSIFIER_LAYERS)
             else ValueError
         )
-        raise error(
+        raised = error(
             f"Shape mismatch for layer {name!r}: the model has "
             f"{expected}, {source} has {received}."
         )
+        if error is ClassifierMismatchError:
+            raised.classes = received[0][-1]  # the file's kernel (in, out)
+        raise raised
     for name, layer in layers.items():
         layer.set_weights(named[name])
         if hasattr(layer, "finalize_state"):
