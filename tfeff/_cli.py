@@ -6,9 +6,16 @@ import contextlib
 import os
 import tempfile
 
-# Errors that are the user's to fix (a value, a file, a full disk), said
-# in one line. Anything else is a bug of ours and keeps its traceback.
-USER_ERRORS = (ValueError, TypeError, OSError)
+
+class MissingPackageError(ImportError):
+    """An optional package a feature needs is not installed; the message
+    says which and what to `pip install`."""
+
+
+# Errors that are the user's to fix (a value, a file, a full disk, an
+# optional package), said in one line. Anything else is a bug of ours and
+# keeps its traceback.
+USER_ERRORS = (ValueError, TypeError, OSError, MissingPackageError)
 
 
 def add_traceback_flag(parser):

@@ -140,6 +140,12 @@ def test_bad_input_is_refused_before_training(tmp_path, capsys):
     _fails(
         argv, capsys, "`weights` must be 'imagenet', 'none' or a weights file"
     )
+    # A PyTorch file without torch installed: what to install, one line.
+    (tmp_path / "ref.pth").write_bytes(b"PK\x03\x04")
+    argv[argv.index("--weights") + 1] = str(tmp_path / "ref.pth")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "torch", None)
+        _fails(argv, capsys, "needs PyTorch (pip install 'tfeff[torch]')")
     # A class with a single readable image cannot be split.
     for name in ("1.png", "2.png"):
         (data / "red" / name).write_bytes(b"broken")

@@ -26,6 +26,7 @@ import threading
 
 import numpy as np
 
+from tfeff._cli import MissingPackageError
 from tfeff.data.images import DecodeErrors  # noqa: F401  (readers')
 from tfeff.data.images import read_bytes  # noqa: F401
 
@@ -37,7 +38,7 @@ def _albumentations():
     try:
         import albumentations
     except ImportError:
-        raise ImportError(
+        raise MissingPackageError(
             "tfeff.data pipelines need albumentations: pip install "
             '"tfeff[data]" (albumentations==2.0.8, pycocotools).'
         ) from None

@@ -20,6 +20,8 @@ import os
 import numpy as np
 from PIL import Image
 
+from tfeff._cli import MissingPackageError
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 
 
@@ -117,7 +119,7 @@ def load_digits(resolution=32, validation_fraction=0.2, seed=0):
     try:
         from sklearn.datasets import load_digits as sklearn_digits
     except ImportError as error:
-        raise ImportError(
+        raise MissingPackageError(
             "The embedded `digits` data set ships with scikit-learn: "
             "pip install 'tfeff[search]'"
         ) from error

@@ -205,11 +205,12 @@ def run(parser, args):
                 f"Received: --format {args.format}",
             )
     if args.format == "onnx":
+        from tfeff._cli import MissingPackageError
         from tfeff.export.formats import _require_onnx
 
         try:
             _require_onnx("--format onnx")
-        except ValueError as error:
+        except MissingPackageError as error:
             _fail(parser, str(error))
     labels = None
     if args.labels is not None:

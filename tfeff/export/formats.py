@@ -28,7 +28,9 @@ def _require_onnx(purpose):
         except ImportError:
             missing.append(name)
     if missing:
-        raise ValueError(
+        from tfeff._cli import MissingPackageError
+
+        raise MissingPackageError(
             f"{purpose} needs {_ONNX_PACKAGES}; missing: "
             f"{', '.join(missing)}. Install them with {_ONNX_HINT}."
         )
@@ -131,8 +133,8 @@ def to_onnx(model, path, *, opset=None, labels=None):
     onnxruntime shows as `get_modelmeta().custom_metadata_map["labels"]`.
 
     Raises:
-        ValueError: tf2onnx/onnx/onnxruntime are not installed, or the
-            converted graph has inputs other than the model's own (the
+        MissingPackageError: tf2onnx, onnx or onnxruntime is not installed.
+        ValueError: the converted graph has inputs other than the model's own (the
             file would be unusable, so it is not written).
     """
     path = os.fspath(path)

@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 import tfeff
+from tfeff._cli import MissingPackageError
 from tfeff.files import atomic_write_bytes
 
 MODES = ("float32", "float16", "dynamic", "int8")
@@ -386,7 +387,7 @@ def make_interpreter(path, num_threads=2):
         from ai_edge_litert.interpreter import Interpreter
         from ai_edge_litert.interpreter import OpResolverType
     except ImportError as error:  # pragma: no cover - install message
-        raise ImportError(
+        raise MissingPackageError(
             "Running TFLite models needs ai-edge-litert: "
             "pip install 'tfeff[export]'"
         ) from error

@@ -316,12 +316,6 @@ def run_finetune(config):
     data = load_data(config, resolution)
     classes = list(data.class_names)
     _say(f"Data: {data.describe()}")
-    # Written once the data is known to be usable: a folder refused before
-    # any training does not claim the run folder.
-    atomic_write_json(config_path, settings)
-    atomic_write_text(
-        os.path.join(out, "labels.txt"), "\n".join(classes) + "\n"
-    )
     weights = None if config.weights == "none" else config.weights
     keras.utils.set_random_seed(config.seed)
     model = tfeff.create_model(
@@ -330,6 +324,12 @@ def run_finetune(config):
         source=config.source or None,
         num_classes=len(classes),
         input_shape=(resolution, resolution, 3),
+    )
+    # Written once the data and the weights are known to be usable: a run
+    # refused before any training does not claim the run folder.
+    atomic_write_json(config_path, settings)
+    atomic_write_text(
+        os.path.join(out, "labels.txt"), "\n".join(classes) + "\n"
     )
     pretrained = weights is not None
     if not pretrained:

@@ -9,6 +9,7 @@ import re
 import h5py
 import numpy as np
 
+from tfeff._cli import MissingPackageError
 from tfeff.spec.structure import expand_blocks
 
 # --- keras.applications EfficientNet (legacy .h5) ------------------------------
@@ -198,7 +199,7 @@ def read_state_dict(path):
     try:
         import torch
     except ImportError:
-        raise ImportError(
+        raise MissingPackageError(
             f"Reading {path} needs PyTorch (pip install 'tfeff[torch]'); "
             "or convert it to .safetensors, which tfeff reads without torch."
         ) from None
