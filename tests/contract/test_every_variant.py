@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import tfeff
+from tests.contract import graph_manifest
 from tests.harness import random_images
 from tests.harness import trainable_count
 from tfeff.blocks import LAYER_NAME_PATTERN
@@ -46,6 +47,10 @@ def _check_variant(name):
         if isinstance(layer, keras.layers.InputLayer):
             continue
         assert LAYER_NAME_PATTERN.match(layer.name), layer.name
+    # Same graph as before the block-kind refactor (issue 21): layer names
+    # and weights in order, parameters and MACs (graph_manifest.py).
+    pinned = graph_manifest.load()["variants"][name]
+    assert graph_manifest.fingerprint(model, macs) == pinned
     return model
 
 
