@@ -16,14 +16,12 @@ decoder starts fresh.
 import os
 import sys
 
-import tfeff  # noqa: E402
-from tfeff._cli import errors_as_one_line  # noqa: E402
-from tfeff.data.cityscapes import CityscapesReader  # noqa: E402
-from tfeff.models.segmentation import SemanticSegmenter  # noqa: E402
-from tfeff.train import SegmentationIoU  # noqa: E402
-from tfeff.train import recipe  # noqa: E402
-from tfeff.train.runner import prepare_runtime  # noqa: E402
-from tfeff.train.runner import run_training  # noqa: E402
+from tfeff.data.cityscapes import CityscapesReader
+from tfeff.models.segmentation import SemanticSegmenter
+from tfeff.train import SegmentationIoU
+from tfeff.train import recipe
+from tfeff.train.runner import prepare_runtime
+from tfeff.train.runner import run_training
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # EdgeNets' Cityscapes class weights for train ids 0..18 (its 20th,
@@ -38,12 +36,7 @@ CLASS_WEIGHTS = (
 
 
 def main(argv=None):
-    parser = recipe.build_parser(
-        __doc__.split("\n\n")[0], prog=os.path.basename(__file__)
-    )
-    args = parser.parse_args(argv)
-    with errors_as_one_line(parser, args):
-        return run(args)
+    return recipe.recipe_main(__doc__, __file__, run, argv)
 
 
 def run(args):
@@ -67,30 +60,17 @@ def run(args):
     steps = max(1, train_reader.num_examples // batch)
     classes = train_reader.num_classes
 
-    variant = tfeff.models.get_variant(config["model"])
-
     def build_and_compile():
-        arch, pretrained = recipe.start_backbone(config, crop + (3,))
-        model = SemanticSegmenter(
-            arch,
-            num_classes=classes,
-            decoder=config["decoder"],
-            input_shape=crop + (3,),
-            mean=variant.mean,
-            std=variant.std,
-        )
-        if pretrained is not None:
-            recipe.report_backbone(model, pretrained, config["weights"])
-        recipe.set_batch_norm_momentum(model, config["batch_norm_momentum"])
-        recipe.start_from(
-            model,
-            config["finetune"],
-            freeze_batch_norm=config["freeze_batch_norm"],
-        )
-        recipe.add_l2(
-            model,
-            config["weight_decay"],
-            skip_batch_norm=not config["weight_decay_on_batch_norm"],
+        model = recipe.task_model(
+            lambda arch, **normalization: SemanticSegmenter(
+                arch,
+                num_classes=classes,
+                decoder=config["decoder"],
+                input_shape=crop + (3,),
+                **normalization,
+            ),
+            config,
+            crop + (3,),
         )
         model.compile(
             optimizer=recipe.optimizer(config, steps),
@@ -113,11 +93,7 @@ def run(args):
         monitor_mode="max",
         steps_per_epoch=steps,
     )
-    print(f"evaluation: {report}")
-    print(
-        f"train: {train_reader.errors.report()}; val: {val_reader.errors.report()}"
-    )
-    return 0
+    return recipe.finish(report, train_reader, val_reader)
 
 
 if __name__ == "__main__":

@@ -16,33 +16,23 @@ again with the same command, a run resumes.
 import os
 import sys
 
-# tfeff first: it imports TensorFlow with its start-up lines captured.
-import tfeff  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
-# isort: split
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from tfeff._cli import errors_as_one_line  # noqa: E402
-from tfeff.data.coco import CocoReader  # noqa: E402
-from tfeff.export.detection import with_postprocessing  # noqa: E402
-from tfeff.models import ssd  # noqa: E402
-from tfeff.train import coco_detection_metrics  # noqa: E402
-from tfeff.train import detections_to_coco  # noqa: E402
-from tfeff.train import recipe  # noqa: E402
-from tfeff.train.runner import prepare_runtime  # noqa: E402
-from tfeff.train.runner import run_training  # noqa: E402
+from tfeff.data.coco import CocoReader
+from tfeff.export.detection import with_postprocessing
+from tfeff.models import ssd
+from tfeff.train import coco_detection_metrics
+from tfeff.train import detections_to_coco
+from tfeff.train import recipe
+from tfeff.train.runner import prepare_runtime
+from tfeff.train.runner import run_training
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main(argv=None):
-    parser = recipe.build_parser(
-        __doc__.split("\n\n")[0], prog=os.path.basename(__file__)
-    )
-    args = parser.parse_args(argv)
-    with errors_as_one_line(parser, args):
-        return run(args)
+    return recipe.recipe_main(__doc__, __file__, run, argv)
 
 
 def run(args):
@@ -92,30 +82,17 @@ def run(args):
     val = pairs(val_reader, False)
     steps = max(1, train_reader.num_examples // batch)
 
-    variant = tfeff.models.get_variant(config["model"])
-
     def build_and_compile():
-        arch, pretrained = recipe.start_backbone(config, (size, size, 3))
-        model = ssd.SSDDetector(
-            arch,
-            num_classes=classes,
-            input_size=size,
-            fusion=config["fusion"],
-            mean=variant.mean,
-            std=variant.std,
-        )
-        if pretrained is not None:
-            recipe.report_backbone(model, pretrained, config["weights"])
-        recipe.set_batch_norm_momentum(model, config["batch_norm_momentum"])
-        recipe.start_from(
-            model,
-            config["finetune"],
-            freeze_batch_norm=config["freeze_batch_norm"],
-        )
-        recipe.add_l2(
-            model,
-            config["weight_decay"],
-            skip_batch_norm=not config["weight_decay_on_batch_norm"],
+        model = recipe.task_model(
+            lambda arch, **normalization: ssd.SSDDetector(
+                arch,
+                num_classes=classes,
+                input_size=size,
+                fusion=config["fusion"],
+                **normalization,
+            ),
+            config,
+            (size, size, 3),
         )
         model.compile(
             optimizer=recipe.optimizer(config, steps),
@@ -156,11 +133,9 @@ def run(args):
         evaluate=evaluate,
         steps_per_epoch=steps,
     )
-    print(f"evaluation (COCO box AP): {report}")
-    print(
-        f"train: {train_reader.errors.report()}; val: {val_reader.errors.report()}"
+    return recipe.finish(
+        report, train_reader, val_reader, title="evaluation (COCO box AP)"
     )
-    return 0
 
 
 if __name__ == "__main__":

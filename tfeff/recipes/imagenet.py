@@ -18,18 +18,14 @@ then `--data-dir /tmp/toy --epochs 2 --image-size 64 --batch-size 8`.
 import os
 import sys
 
-# tfeff first: it imports TensorFlow with its start-up lines captured.
-import tfeff  # noqa: E402
+import keras
+import tensorflow as tf
 
-# isort: split
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from tfeff._cli import errors_as_one_line  # noqa: E402
-from tfeff.data.imagenet import ImageNetReader  # noqa: E402
-from tfeff.train import recipe  # noqa: E402
-from tfeff.train.runner import prepare_runtime  # noqa: E402
-from tfeff.train.runner import run_training  # noqa: E402
+import tfeff
+from tfeff.data.imagenet import ImageNetReader
+from tfeff.train import recipe
+from tfeff.train.runner import prepare_runtime
+from tfeff.train.runner import run_training
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -45,12 +41,7 @@ def defaults_file(model):
 
 
 def main(argv=None):
-    parser = recipe.build_parser(
-        __doc__.split("\n\n")[0], prog=os.path.basename(__file__)
-    )
-    args = parser.parse_args(argv)
-    with errors_as_one_line(parser, args):
-        return run(args)
+    return recipe.recipe_main(__doc__, __file__, run, argv)
 
 
 def run(args):
@@ -92,12 +83,7 @@ def run(args):
             dropout_rate=None if dropout < 0 else dropout,
             weights=config["weights"] or None,
         )
-        recipe.set_batch_norm_momentum(model, config["batch_norm_momentum"])
-        recipe.add_l2(
-            model,
-            config["weight_decay"],
-            skip_batch_norm=not config["weight_decay_on_batch_norm"],
-        )
+        recipe.regularize(model, config)
         metrics = [keras.metrics.CategoricalAccuracy(name="accuracy")]
         if num_classes > 5:
             metrics.append(
@@ -127,11 +113,7 @@ def run(args):
     report["skipped_images"] = (
         train_reader.errors.count + val_reader.errors.count
     )
-    print(f"evaluation: {report}")
-    print(
-        f"train: {train_reader.errors.report()}; val: {val_reader.errors.report()}"
-    )
-    return 0
+    return recipe.finish(report, train_reader, val_reader)
 
 
 if __name__ == "__main__":

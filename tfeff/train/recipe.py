@@ -25,6 +25,20 @@ from tfeff.train.schedules import WarmupExponentialDecay
 from tfeff.train.schedules import hybrid_lr_per_epoch
 
 
+def recipe_main(module_doc, module_file, run, argv=None):
+    """A recipe's `main`: its flags parsed (the description is the first
+    paragraph of its docstring, the program its file name), then `run(args)`
+    with library errors as one line and exit status 2."""
+    from tfeff._cli import errors_as_one_line
+
+    parser = build_parser(
+        module_doc.split("\n\n")[0], prog=os.path.basename(module_file)
+    )
+    args = parser.parse_args(argv)
+    with errors_as_one_line(parser, args):
+        return run(args)
+
+
 def build_parser(description, prog=None):
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--model", help="variant name, e.g. efficientnet_b0")
@@ -192,6 +206,52 @@ def check_weights(config):
             "`weights` must be 'imagenet', 'imagenet:<tag>' or an existing "
             f"weights file. Received: weights={weights!r}"
         )
+
+
+def finish(report, train_reader, val_reader, title="evaluation"):
+    """The run's last lines: the evaluation report and the images each
+    split skipped (named on stderr as they were met). Returns 0."""
+    print(f"{title}: {report}")
+    print(
+        f"train: {train_reader.errors.report()}; "
+        f"val: {val_reader.errors.report()}"
+    )
+    return 0
+
+
+def regularize(model, config):
+    """The recipe's batch-norm momentum and L2 weight decay on `model`."""
+    set_batch_norm_momentum(model, config["batch_norm_momentum"])
+    add_l2(
+        model,
+        config["weight_decay"],
+        skip_batch_norm=not config["weight_decay_on_batch_norm"],
+    )
+
+
+def task_model(make, config, input_shape):
+    """A detection or segmentation model, started where the config says.
+
+    `make(arch, mean=, std=)` builds it on the variant's backbone (with the
+    variant's input normalization). With `weights`, the arch is the
+    pretrained backbone's (its checkpoint's numerics) and its variables are
+    copied in; with `finetune`, the stage-1 model's weights are loaded
+    (optionally with frozen batch norms). Then `regularize`.
+    """
+    from tfeff.models.registry import get_variant
+
+    variant = get_variant(config["model"])
+    arch, pretrained = start_backbone(config, input_shape)
+    model = make(arch, mean=variant.mean, std=variant.std)
+    if pretrained is not None:
+        report_backbone(model, pretrained, config["weights"])
+    start_from(
+        model,
+        config["finetune"],
+        freeze_batch_norm=config["freeze_batch_norm"],
+    )
+    regularize(model, config)
+    return model
 
 
 def start_backbone(config, input_shape):
