@@ -54,7 +54,6 @@ from tfeff.nas.proxy import train_candidate  # noqa: E402
 from tfeff.profile.budget import format_macs  # noqa: E402
 from tfeff.profile.budget import parse_budget  # noqa: E402
 from tfeff.profile.latency import describe_host  # noqa: E402
-from tfeff.profile.latency import measure_model_latency  # noqa: E402
 
 BASELINES = {
     "EfficientNet-B0": "efficientnet_b0",
@@ -77,22 +76,13 @@ def scaled_to_budget(name, budget, num_classes, resolution=224):
     )
 
 
-def measured_latency(arch, num_classes, threads, resolution=224):
-    """`{"milliseconds", "xnnpack"}` of `arch`'s int8 TFLite file."""
-    from tfeff.models.builder import build_image_classifier
-
-    model = build_image_classifier(
-        arch, num_classes=num_classes, input_shape=(resolution, resolution, 3)
-    )
-    result = measure_model_latency(
-        model,
-        mode="int8",
-        num_threads=threads,
-        runs=30,
-        details=True,
-        untrained=True,
-    )
-    keras.backend.clear_session()
+def measured_latency(arch, num_classes, threads):
+    """`{"milliseconds", "xnnpack", "rounds"}` of `arch`'s int8 TFLite
+    file: the median of 5 timing rounds of one file. Single readings of one
+    file on this 2-core VM were not monotonic in the width (MixNet-S: x0.33
+    3.14 ms, x0.34 2.63, x0.35 4.47), which sent the scaling's bisection
+    astray; the median of rounds is what the final table reports too."""
+    (result,) = interleaved_latencies([arch], num_classes, threads)
     return result
 
 
@@ -488,8 +478,8 @@ def latency_benchmark(args, budget):
                 latency,
             )
         )
-    # The figures of the table: interleaved rounds, medians (the single
-    # measurements above only steered the scaling).
+    # The figures of the table: rounds interleaved across the models, so
+    # that a busy spell of the host is shared by all of them.
     medians = interleaved_latencies(
         [candidate[2] for candidate in candidates], num_classes, threads
     )
@@ -553,6 +543,8 @@ def latency_benchmark(args, budget):
     print("|---|---:|---:|---:|---:|---|")
     for row in rows:
         xnnpack = "" if row["latency_xnnpack"] else " (no XNNPACK)"
+        if row["latency_ms"] > budget_ms:
+            xnnpack += " (over L)"
         print(
             f"| {row['model']} | {row['params'] / 1e6:.2f} M | "
             f"{row['macs'] / 1e6:.0f} M | {row['latency_ms']:.2f} ms{xnnpack} | "
