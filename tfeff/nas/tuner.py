@@ -43,7 +43,6 @@ class ProxyTuner(base_tuner.BaseTuner):
         overwrite: bool. Start afresh instead of resuming.
         verbose: int. 0 silent, 1 a line per trial, 2 also Keras' per-epoch
             lines.
-        measure_latency: optional callable `model -> milliseconds`.
         clock: optional `tfeff.nas.progress.RunClock`: the time left is
             then the whole run's, not the search's alone.
     """
@@ -58,7 +57,6 @@ class ProxyTuner(base_tuner.BaseTuner):
         project_name="tuner",
         overwrite=False,
         verbose=1,
-        measure_latency=None,
         clock=None,
     ):
         self.space = oracle.space
@@ -66,7 +64,6 @@ class ProxyTuner(base_tuner.BaseTuner):
         self.data = data
         self.proxy = proxy
         self.verbose = verbose
-        self.measure_latency = measure_latency
         self._search_start = None
         self._trials_run = 0
         super().__init__(
@@ -93,8 +90,6 @@ class ProxyTuner(base_tuner.BaseTuner):
             self.proxy,
             verbose=fit_verbose,
         )
-        if self.measure_latency is not None:
-            metrics["latency_ms"] = float(self.measure_latency(arch))
         return metrics
 
     def on_search_begin(self):
@@ -200,8 +195,3 @@ def is_worker():
         and bool(tuner_id)
         and ("chief" not in tuner_id)
     )
-
-
-def is_chief():
-    tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "")
-    return "KERASTUNER_ORACLE_IP" in os.environ and "chief" in tuner_id

@@ -299,7 +299,7 @@ def _cost_igcv3(c, s, cin, hw):
     return out
 
 
-def _cost_esp_module(c, cin, filters, hw, strides, residual, activation):
+def _cost_esp_module(c, cin, filters, hw, strides, activation):
     wide, narrow = esp_branch_filters(filters)
     out = _out(hw, strides)
     c.conv(cin, narrow, 1 if strides == 1 else 3, out)
@@ -312,9 +312,9 @@ def _cost_esp_module(c, cin, filters, hw, strides, residual, activation):
 
 
 def _cost_espstage(c, s, cin, hw, image_channels):
-    out = _cost_esp_module(c, cin, s.filters, hw, 2, False, s.activation)
+    out = _cost_esp_module(c, cin, s.filters, hw, 2, s.activation)
     for _ in range(s.repeats):
-        _cost_esp_module(c, s.filters, s.filters, out, 1, True, s.activation)
+        _cost_esp_module(c, s.filters, s.filters, out, 1, s.activation)
     width = output_channels(s, cin, image_channels)
     c.bn(width)
     c.act(width, s.activation)

@@ -66,7 +66,6 @@ specs give equal strings.
 import dataclasses
 import math
 import re
-from typing import Union
 
 ACTIVATION_CODES = {
     "sw": "swish",
@@ -355,22 +354,6 @@ class DenseSpec:
     groups: int = 1
     activation: str = "linear"
     use_bias: bool = True
-
-
-BlockSpec = Union[
-    ConvBnActSpec,
-    MBConvSpec,
-    GhostBottleneckSpec,
-    EESPSpec,
-    StridedEESPSpec,
-    MaxPoolSpec,
-    ShuffleUnitSpec,
-    IGCV3Spec,
-    ImageConcatSpec,
-    ESPStageSpec,
-    StridedDICESpec,
-    ShuffleDICESpec,
-]
 
 
 PADDINGS = ("same", "symmetric")

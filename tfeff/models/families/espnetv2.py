@@ -35,7 +35,6 @@ ESPNETV2_PUBLISHED = {
     1.5: (2.31, 168.6, 69.2),
     2.0: (3.49, 284.8, 72.1),
 }
-SUPPORTED_SCALES = tuple(ESPNETV2_CHANNELS)
 
 
 def espnetv2_arch(channels):
