@@ -245,7 +245,7 @@ def _restore_bn_momentum(model, momentum=0.99):
             layer.momentum = momentum
 
 
-def save_model_atomic(model, path):
+def save_searched_model(model, path):
     """Saves a `.keras` file without optimizer state, atomically.
 
     The proxy trains with batch-norm momentum 0.9; the saved model carries
@@ -437,7 +437,7 @@ def _retrain(config, data, oracle, out, phases, clock=None):
                     callbacks=[epoch_line],
                 )
             if not scores or metrics["val_accuracy"] > max(scores):
-                save_model_atomic(model, model_path)
+                save_searched_model(model, model_path)
             scores.append(metrics["val_accuracy"])
             seconds += metrics["train_seconds"]
             entry = {
