@@ -38,7 +38,7 @@ from tfeff.nas.budget import sample_within_budget
 from tfeff.nas.space import is_categorical
 from tfeff.profile.budget import format_macs
 
-STRATEGIES = ("random", "evolution", "bayesian")
+SEARCH_STRATEGIES = ("random", "evolution", "bayesian")
 
 
 def space_hyperparameters(space):
@@ -96,9 +96,9 @@ class BudgetedOracle(keras_tuner.Oracle):
         max_draws=5000,
         **kwargs,
     ):
-        if strategy not in STRATEGIES:
+        if strategy not in SEARCH_STRATEGIES:
             raise ValueError(
-                f"`strategy` must be one of {STRATEGIES}. Received: strategy={strategy!r}"
+                f"`strategy` must be one of {SEARCH_STRATEGIES}. Received: strategy={strategy!r}"
             )
         if (
             isinstance(max_trials, bool)

@@ -19,7 +19,7 @@ from tfeff.train.config import load_yaml
 from tfeff.train.config import resolve_config
 from tfeff.train.losses import SparseCrossEntropyIgnore  # noqa: F401
 from tfeff.train.runner import PRECISIONS
-from tfeff.train.runner import STRATEGIES
+from tfeff.train.runner import DISTRIBUTION_STRATEGIES
 from tfeff.train.schedules import PerEpochSchedule
 from tfeff.train.schedules import WarmupExponentialDecay
 from tfeff.train.schedules import hybrid_lr_per_epoch
@@ -57,7 +57,7 @@ def build_parser(description, prog=None):
     parser.add_argument(
         "--image-size", type=int, help="square input size (pixels)"
     )
-    parser.add_argument("--strategy", choices=STRATEGIES)
+    parser.add_argument("--strategy", choices=DISTRIBUTION_STRATEGIES)
     parser.add_argument("--mixed-precision", choices=PRECISIONS)
     parser.add_argument(
         "--xla", action="store_true", default=None, help="jit_compile=True"

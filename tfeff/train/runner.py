@@ -38,17 +38,17 @@ from tfeff.files import save_keras_atomically
 from tfeff.train.backup import AtomicBackupAndRestore
 from tfeff.train.config import dump_yaml
 
-STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+DISTRIBUTION_STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 def make_strategy(name):
-    """A `tf.distribute` strategy by name (see `STRATEGIES`)."""
+    """A `tf.distribute` strategy by name (see `DISTRIBUTION_STRATEGIES`)."""
     import tensorflow as tf
 
-    if name not in STRATEGIES:
+    if name not in DISTRIBUTION_STRATEGIES:
         raise ValueError(
-            f"`strategy` must be one of {STRATEGIES}. Received: {name!r}"
+            f"`strategy` must be one of {DISTRIBUTION_STRATEGIES}. Received: {name!r}"
         )
     if name == "default":
         return tf.distribute.get_strategy()
