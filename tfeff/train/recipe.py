@@ -18,8 +18,8 @@ from tfeff._cli import add_traceback_flag
 from tfeff.train.config import load_yaml
 from tfeff.train.config import resolve_config
 from tfeff.train.losses import SparseCrossEntropyIgnore  # noqa: F401
-from tfeff.train.runner import PRECISIONS
 from tfeff.train.runner import DISTRIBUTION_STRATEGIES
+from tfeff.train.runner import PRECISIONS
 from tfeff.train.schedules import PerEpochSchedule
 from tfeff.train.schedules import WarmupExponentialDecay
 from tfeff.train.schedules import hybrid_lr_per_epoch
