@@ -29,7 +29,7 @@ import random
 
 import keras_tuner
 import numpy as np
-from keras_tuner.src.engine import trial as trial_module
+from keras_tuner.engine import trial as trial_module
 
 from tfeff.files import atomic_write_json
 from tfeff.files import atomic_write_text

@@ -21,8 +21,8 @@ and returns from `search()` when every trial is done; workers train.
 import os
 import time
 
-from keras_tuner.src.engine import base_tuner
-from keras_tuner.src.engine import trial as trial_module
+from keras_tuner.engine import base_tuner
+from keras_tuner.engine import trial as trial_module
 
 from tfeff.files import atomic_write_json
 from tfeff.nas.progress import format_duration
