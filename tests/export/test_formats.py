@@ -114,6 +114,7 @@ def test_saved_model_serves_what_the_model_computes(model, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["m_saved_model"]
 
 
+@pytest.mark.slow  # ~14 s (QAT calibration and two exports); --run-slow.
 @needs_onnx
 def test_a_quantization_aware_model_exports_to_both(tmp_path):
     keras.utils.set_random_seed(1)
