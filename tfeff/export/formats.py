@@ -102,7 +102,9 @@ def to_saved_model(model, path, *, labels=None):
     """
     path = os.fspath(path)
     if labels is not None:
-        labels = _check_labels(model, labels)
+        from tfeff.export.tflite import checked_labels
+
+        labels = checked_labels(model, labels)
     _ensure_called(model)
     partial = _temporary_sibling(path)
     _remove(partial)
@@ -145,7 +147,9 @@ def to_onnx(model, path, *, opset=None, labels=None):
             f"`opset` must be an int >= 9. Received: opset={opset!r}"
         )
     if labels is not None:
-        labels = _check_labels(model, labels)
+        from tfeff.export.tflite import checked_labels
+
+        labels = checked_labels(model, labels)
     _require_onnx("ONNX export")
     import onnx
 
@@ -186,19 +190,6 @@ def to_onnx(model, path, *, opset=None, labels=None):
     finally:
         _remove(partial)
     return path
-
-
-def _check_labels(model, labels):
-    """The same contract as `to_tflite`'s `labels`."""
-    from tfeff.export import metadata as standard
-    from tfeff.export.tflite import _is_classifier
-
-    if not _is_classifier(model):
-        raise ValueError(
-            "`labels` name a classifier's classes; this model's output is "
-            f"{model.output_shape}."
-        )
-    return standard.check_labels(labels, model.output_shape[-1])
 
 
 class SavedModelRunner:

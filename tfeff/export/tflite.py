@@ -89,6 +89,19 @@ def _is_classifier(model):
     return isinstance(shapes, tuple) and len(shapes) == 2
 
 
+def checked_labels(model, labels):
+    """`labels` as a list of class names, one per output of the classifier
+    `model`; a ValueError or TypeError naming what is wrong otherwise."""
+    from tfeff.export import metadata as standard
+
+    if not _is_classifier(model):
+        raise ValueError(
+            "`labels` name a classifier's classes; this model's output is "
+            f"{model.output_shape}."
+        )
+    return standard.check_labels(labels, model.output_shape[-1])
+
+
 def read_metadata(path):
     """The metadata `to_tflite` embedded (arch, preprocessing, mode), or {}."""
     from tensorflow.lite.tools import flatbuffer_utils
@@ -229,13 +242,8 @@ def to_tflite(
     from tfeff.export import metadata as standard
 
     classifier = _is_classifier(model)
-    if labels is not None and not classifier:
-        raise ValueError(
-            "`labels` name a classifier's classes; this model's output is "
-            f"{model.output_shape}."
-        )
-    if classifier:
-        labels = standard.check_labels(labels, model.output_shape[-1])
+    if labels is not None:
+        labels = checked_labels(model, labels)
     data = convert(
         model,
         mode=mode,

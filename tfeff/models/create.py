@@ -237,10 +237,7 @@ def load_backbone_weights(model, backbone):
         )
     for variable, found in loaded:
         variable.assign(found)
-    # Normalization computes from its variables only in finalize_state.
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        if isinstance(layer, keras.layers.Normalization):
-            layer.finalize_state()
+    _finalize_normalization(model)
     return {
         "loaded": len(loaded),
         "fresh": fresh,
@@ -296,8 +293,12 @@ def _load_backbone(
             f"{len(missing)} variables of the model with a new head (first: "
             f"{missing[:3]})."
         )
-    # Normalization computes from its variables only in finalize_state
-    # (which loading calls and a plain assign does not).
+    _finalize_normalization(model)
+
+
+def _finalize_normalization(model):
+    """Normalization computes from its variables only in `finalize_state`
+    (which loading calls and a plain assign does not)."""
     for layer in model._flatten_layers(include_self=False, recursive=True):
         if isinstance(layer, keras.layers.Normalization):
             layer.finalize_state()
