@@ -235,12 +235,8 @@ def run(parser, args):
     model = keras.saving.load_model(args.model, compile=False)
     qat = _is_qat(model)
     shape = tuple(model.input_shape[1:])
-    if args.format == "tflite" and any(dim is None for dim in shape):
-        _fail(
-            parser,
-            f"the model's input size is not fixed ({model.input_shape}); "
-            "rebuild it with input_shape=(height, width, channels)",
-        )
+    if args.format == "tflite":
+        _check_shape(parser, shape, "a TFLite file needs one")
     images = None
     if args.representative_data is not None:
         from tfeff.data.images import DecodeErrors
@@ -308,14 +304,13 @@ def run(parser, args):
     return 0
 
 
-def _check_shape(parser, shape):
-    """Images are read at the model's input size, so it must be fixed."""
+def _check_shape(parser, shape, why="images to verify on need one"):
+    """The model's input size, which must be fixed for `why`."""
     if any(dim is None for dim in shape):
         _fail(
             parser,
-            f"the model's input size is not fixed ({shape}); images to "
-            "verify on need one: rebuild it with input_shape=(height, "
-            "width, channels)",
+            f"the model's input size is not fixed ({shape}); {why}: "
+            "rebuild it with input_shape=(height, width, channels)",
         )
     return shape
 
