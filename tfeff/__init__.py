@@ -3,35 +3,46 @@
 Architectures are data: an arch string decodes into an `ArchSpec`, which is
 scaled and costed by pure functions and built into a `keras.Model` by one
 builder.
+
+`import tfeff` imports neither Keras nor TensorFlow: every name below is
+imported on first use (`tfeff/_lazy.py`), so the notation, the cost model
+and the variant registry answer in milliseconds, and TensorFlow starts (its
+start-up lines hidden; `TFEFF_VERBOSE=1` shows them) when a model is built.
 """
 
 __version__ = "0.1.0"
 
-from tfeff._console import quiet_keras_import  # noqa: E402
+from tfeff._lazy import lazy_exports  # noqa: E402
 
-# TensorFlow's start-up lines (oneDNN, cuInit, CPU features) are not the
-# user's business; TFEFF_VERBOSE=1 shows them (tfeff/_console.py).
-quiet_keras_import()
-
-from tfeff import applications  # noqa: E402
-from tfeff import data  # noqa: E402
-from tfeff import layers  # noqa: E402
-from tfeff import profile  # noqa: E402
-from tfeff import quantize  # noqa: E402
-from tfeff import spec  # noqa: E402
-from tfeff import train  # noqa: E402
-from tfeff import viz  # noqa: E402
-from tfeff import weights  # noqa: E402
-from tfeff.models import build_backbone  # noqa: E402
-from tfeff.models import build_image_classifier  # noqa: E402
-from tfeff.models import create_model  # noqa: E402
-from tfeff.models import list_variants  # noqa: E402
-from tfeff.profile import estimate_cost  # noqa: E402
-from tfeff.spec import ArchSpec  # noqa: E402
-from tfeff.spec import CompoundScaling  # noqa: E402
-from tfeff.spec import decode_arch  # noqa: E402
-from tfeff.spec import encode_arch  # noqa: E402
-from tfeff.spec import scale_arch  # noqa: E402
+_SUBMODULES = (
+    "applications",
+    "blocks",
+    "data",
+    "export",
+    "layers",
+    "models",
+    "nas",
+    "profile",
+    "quantize",
+    "spec",
+    "train",
+    "viz",
+    "weights",
+)
+_EXPORTS = {
+    **{name: f"tfeff.{name}" for name in _SUBMODULES},
+    "build_backbone": "tfeff.models.builder",
+    "build_image_classifier": "tfeff.models.builder",
+    "create_model": "tfeff.models.create",
+    "list_variants": "tfeff.models.registry",
+    "estimate_cost": "tfeff.profile.cost",
+    "ArchSpec": "tfeff.spec",
+    "CompoundScaling": "tfeff.spec",
+    "decode_arch": "tfeff.spec",
+    "encode_arch": "tfeff.spec",
+    "scale_arch": "tfeff.spec",
+}
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 __all__ = [
     "ArchSpec",

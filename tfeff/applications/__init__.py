@@ -1,5 +1,7 @@
 """keras.applications-style constructors."""
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+from tfeff._lazy import register_serializables
 from tfeff.applications.common import list_models
 from tfeff.applications.detection import ESPNetV2SSD
 from tfeff.applications.efficientnet import EfficientNetB0
@@ -61,3 +63,5 @@ __all__ = [
     "list_models",
     "preprocess_input",
 ]
+
+register_serializables(ignore=(__name__,))

@@ -3,6 +3,8 @@
 Importing this package registers every builder.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+from tfeff._lazy import register_serializables
 from tfeff.blocks import conv_bn_act  # noqa: F401  (registers "convbnact")
 from tfeff.blocks import dice  # noqa: F401  (registers "dice", "dicedown")
 from tfeff.blocks import eesp  # noqa: F401  (registers "eesp", "eespdown")
@@ -26,3 +28,5 @@ __all__ = [
     "registered_kinds",
     "squeeze_excite",
 ]
+
+register_serializables(ignore=(__name__,))

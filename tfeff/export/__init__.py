@@ -4,6 +4,8 @@ SavedModel folder and ONNX.
 TensorFlow-only code; the models themselves stay backend-agnostic.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+from tfeff._lazy import register_serializables
 from tfeff.export.edgetpu import EdgeTPUReport
 from tfeff.export.edgetpu import analyze as edgetpu_analyze
 from tfeff.export.edgetpu import to_edgetpu
@@ -25,3 +27,5 @@ __all__ = [
     "to_tflite",
     "verify",
 ]
+
+register_serializables(ignore=(__name__,))

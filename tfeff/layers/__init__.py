@@ -1,5 +1,7 @@
 """Public Keras layers: tfeff's blocks and the weightless helpers."""
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+from tfeff._lazy import register_serializables
 from tfeff.layers.blocks import DICE
 from tfeff.layers.blocks import EESP
 from tfeff.layers.blocks import ESPModule
@@ -33,3 +35,5 @@ __all__ = [
     "SqueezeExcite",
     "StridedEESP",
 ]
+
+register_serializables(ignore=(__name__,))

@@ -1,41 +1,38 @@
-"""Builder, variant registry and families."""
+"""Builder, variant registry and families.
 
-from tfeff.models.builder import IMAGENET_MEAN
-from tfeff.models.builder import IMAGENET_STD
-from tfeff.models.builder import EfficientBackbone
-from tfeff.models.builder import ImageClassifier
-from tfeff.models.builder import build_backbone
-from tfeff.models.builder import build_features
-from tfeff.models.builder import build_image_classifier
-from tfeff.models.compound import ScaledVariant
-from tfeff.models.compound import compound_scale
-from tfeff.models.create import create_model
-from tfeff.models.create import load_backbone_weights
-from tfeff.models.registry import Published
-from tfeff.models.registry import Variant
-from tfeff.models.registry import get_variant
-from tfeff.models.registry import list_variants
-from tfeff.models.registry import register_variant
-from tfeff.models.segmentation import SemanticSegmenter
-from tfeff.models.ssd import SSDDetector
+Names import on first use (`tfeff/_lazy.py`): the registry and the
+families are pure Python, the builder needs Keras.
+"""
 
-__all__ = [
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
-    "EfficientBackbone",
-    "ImageClassifier",
-    "Published",
-    "SSDDetector",
-    "ScaledVariant",
-    "SemanticSegmenter",
-    "Variant",
-    "build_backbone",
-    "build_features",
-    "build_image_classifier",
-    "compound_scale",
-    "create_model",
-    "load_backbone_weights",
-    "get_variant",
-    "list_variants",
-    "register_variant",
-]
+from tfeff._lazy import lazy_exports
+
+_SUBMODULES = ("builder", "compound", "create", "families", "registry", "segmentation", "ssd")
+_EXPORTS = {
+    "IMAGENET_MEAN": "tfeff.models.builder",
+    "IMAGENET_STD": "tfeff.models.builder",
+    "EfficientBackbone": "tfeff.models.builder",
+    "ImageClassifier": "tfeff.models.builder",
+    "build_backbone": "tfeff.models.builder",
+    "build_features": "tfeff.models.builder",
+    "build_image_classifier": "tfeff.models.builder",
+    "ScaledVariant": "tfeff.models.compound",
+    "compound_scale": "tfeff.models.compound",
+    "create_model": "tfeff.models.create",
+    "load_backbone_weights": "tfeff.models.create",
+    "Published": "tfeff.models.registry",
+    "Variant": "tfeff.models.registry",
+    "get_variant": "tfeff.models.registry",
+    "list_variants": "tfeff.models.registry",
+    "register_variant": "tfeff.models.registry",
+    "SemanticSegmenter": "tfeff.models.segmentation",
+    "SSDDetector": "tfeff.models.ssd",
+    "builder": "tfeff.models.builder",
+    "compound": "tfeff.models.compound",
+    "create": "tfeff.models.create",
+    "families": "tfeff.models.families",
+    "registry": "tfeff.models.registry",
+    "segmentation": "tfeff.models.segmentation",
+    "ssd": "tfeff.models.ssd",
+}
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
+__all__ = sorted(set(_EXPORTS) - set(_SUBMODULES))

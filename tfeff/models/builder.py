@@ -14,9 +14,8 @@ from tfeff.blocks import get_block_builder
 from tfeff.blocks.common import DENSE_KERNEL_INITIALIZER
 from tfeff.blocks.common import numerics_scope
 from tfeff.layers.helpers import ChannelSplit
-from tfeff.spec.notation import ConvBnActSpec
+from tfeff.spec.kinds import kind_of
 from tfeff.spec.notation import as_arch_spec
-from tfeff.spec.notation import block_kind
 from tfeff.spec.notation import encode_arch
 from tfeff.spec.structure import expand_blocks
 from tfeff.spec.structure import split_channels
@@ -84,12 +83,7 @@ def emit_block(x, instance, *, name, drop_path_rate=0.0, image=None):
     Returns:
         KerasTensor, the block's output.
     """
-    kind = (
-        "convbnact"
-        if isinstance(instance.spec, ConvBnActSpec)
-        else block_kind(instance.spec)
-    )
-    return get_block_builder(kind)(
+    return get_block_builder(kind_of(instance.spec).name)(
         x,
         instance.spec,
         name=name,

@@ -5,6 +5,7 @@ import typing
 
 from tfeff.models.registry import Variant
 from tfeff.models.registry import get_variant
+from tfeff.profile.cost import estimate_cost
 
 
 class ScaledVariant(typing.NamedTuple):
@@ -71,4 +72,7 @@ def compound_scale(
             resolution=resolution,
         ),
     )
-    return ScaledVariant(scaled, scaled.cost())
+    cost = estimate_cost(
+        scaled.resolved_arch(), scaled.resolution, num_classes=scaled.num_classes
+    )
+    return ScaledVariant(scaled, cost)

@@ -8,6 +8,7 @@ import fnmatch
 
 from tfeff.spec.notation import as_arch_spec
 from tfeff.spec.notation import encode_arch
+from tfeff.spec.notation import is_arch_string
 from tfeff.spec.scaling import CompoundScaling
 from tfeff.spec.scaling import scale_arch
 
@@ -69,16 +70,6 @@ class Variant:
     def resolution(self):
         return self.scaling.resolution
 
-    def cost(self, input_size=None):
-        """`estimate_cost` of the resolved arch with the classifier."""
-        from tfeff.profile.cost import estimate_cost
-
-        return estimate_cost(
-            self.resolved_arch(),
-            input_size or self.resolution,
-            num_classes=self.num_classes,
-        )
-
     def resolved_arch(self, channel_multiplier=None, repeat_multiplier=None):
         """The scaled ArchSpec, optionally with other multipliers."""
         scaling = self.scaling
@@ -128,6 +119,22 @@ def get_variant(name):
         raise ValueError(
             f"Unknown variant {name!r}. Known variants: {list_variants()}"
         ) from None
+
+
+def as_variant(arch):
+    """The `Variant` that `arch` names, or None when `arch` is not a variant.
+
+    The one place that tells a variant name from an arch string (which
+    opens with its stem or numerics token and joins tokens with `|`).
+
+    Raises:
+        ValueError: `arch` is a string that is neither (an unknown name).
+    """
+    if isinstance(arch, Variant):
+        return arch
+    if isinstance(arch, str) and not is_arch_string(arch):
+        return get_variant(arch)
+    return None
 
 
 def list_variants(pattern="*"):

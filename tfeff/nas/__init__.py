@@ -5,6 +5,8 @@ resolution before anything is built; over-budget candidates are redrawn,
 never trained.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+from tfeff._lazy import register_serializables
 from tfeff.nas.budget import BudgetExceededError
 from tfeff.nas.budget import Candidate
 from tfeff.nas.budget import check_budget
@@ -22,3 +24,5 @@ __all__ = [
     "check_budget",
     "sample_within_budget",
 ]
+
+register_serializables(ignore=(__name__,))

@@ -1,23 +1,28 @@
-"""Cost of architectures: analytic (`estimate_cost`) and graph-derived."""
+"""Cost of architectures: analytic (`estimate_cost`, pure Python) and
+graph-derived (`count_macs`, measured latency; Keras and TensorFlow).
 
-from tfeff.profile.budget import format_macs
-from tfeff.profile.budget import parse_budget
-from tfeff.profile.cost import CostReport
-from tfeff.profile.cost import CostRow
-from tfeff.profile.cost import estimate_cost
-from tfeff.profile.count import count_macs
-from tfeff.profile.count import layer_macs
-from tfeff.profile.latency import measure_model_latency
-from tfeff.profile.latency import measure_tflite_latency
+Names import on first use (`tfeff/_lazy.py`).
+"""
 
-__all__ = [
-    "CostReport",
-    "CostRow",
-    "count_macs",
-    "estimate_cost",
-    "format_macs",
-    "layer_macs",
-    "measure_model_latency",
-    "measure_tflite_latency",
-    "parse_budget",
-]
+from tfeff._lazy import lazy_exports
+
+_SUBMODULES = ("budget", "cli", "cost", "count", "latency", "table")
+_EXPORTS = {
+    "format_macs": "tfeff.profile.budget",
+    "parse_budget": "tfeff.profile.budget",
+    "CostReport": "tfeff.profile.cost",
+    "CostRow": "tfeff.profile.cost",
+    "estimate_cost": "tfeff.profile.cost",
+    "count_macs": "tfeff.profile.count",
+    "layer_macs": "tfeff.profile.count",
+    "measure_model_latency": "tfeff.profile.latency",
+    "measure_tflite_latency": "tfeff.profile.latency",
+    "budget": "tfeff.profile.budget",
+    "cli": "tfeff.profile.cli",
+    "cost": "tfeff.profile.cost",
+    "count": "tfeff.profile.count",
+    "latency": "tfeff.profile.latency",
+    "table": "tfeff.profile.table",
+}
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
+__all__ = sorted(set(_EXPORTS) - set(_SUBMODULES))

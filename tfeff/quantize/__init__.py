@@ -7,6 +7,8 @@ with `fit` and converts to a fully int8 TFLite model with
 data)` sets the ranges from data instead (post-training quantization).
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+from tfeff._lazy import register_serializables
 from tfeff.quantize.layers import ActivationQuantizer
 from tfeff.quantize.layers import ChannelAffine
 from tfeff.quantize.layers import FoldedConv
@@ -26,3 +28,5 @@ __all__ = [
     "quantize_aware",
     "quantizers",
 ]
+
+register_serializables(ignore=(__name__,))

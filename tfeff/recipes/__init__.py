@@ -6,3 +6,8 @@ these) train on the real data set formats; `configs/` holds each recipe's
 published numbers. Every recipe takes `--weights` to start from ImageNet
 weights (the backbone, for detection and segmentation).
 """
+
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+from tfeff._lazy import register_serializables
+
+register_serializables(ignore=(__name__,))

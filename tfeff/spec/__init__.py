@@ -1,7 +1,14 @@
-"""Architecture notation, scaling, validation and transforms (pure Python)."""
+"""Architecture notation, block kinds, scaling, validation and transforms
+(pure Python: nothing here imports Keras, TensorFlow or `tfeff.models`)."""
 
+from tfeff.spec import kinds
 from tfeff.spec.describe import describe_arch
 from tfeff.spec.describe import describe_rows
+from tfeff.spec.kinds import Key
+from tfeff.spec.kinds import Kind
+from tfeff.spec.kinds import kind_of
+from tfeff.spec.kinds import register_kind
+from tfeff.spec.kinds import registered_kinds
 from tfeff.spec.notation import TF_NUMERICS
 from tfeff.spec.notation import TORCH_NUMERICS
 from tfeff.spec.notation import ArchSpec
@@ -25,9 +32,17 @@ from tfeff.spec.structure import eesp_dilations
 from tfeff.spec.structure import expand_blocks
 from tfeff.spec.structure import split_channels
 from tfeff.spec.transforms import make_edge_friendly
+from tfeff.spec.validate import block_problems
 from tfeff.spec.validate import validate_arch
 
 __all__ = [
+    "Key",
+    "Kind",
+    "block_problems",
+    "kind_of",
+    "kinds",
+    "register_kind",
+    "registered_kinds",
     "NumericsSpec",
     "TF_NUMERICS",
     "TORCH_NUMERICS",

@@ -2,48 +2,11 @@
 
 import dataclasses
 
-from tfeff.spec.notation import MBConvSpec
+from tfeff.spec.kinds import kind_of
 from tfeff.spec.notation import as_arch_spec
-from tfeff.spec.notation import block_kind
 
-# What each token kind is called in the papers.
-_KIND_NAMES = {
-    "convbnact": "conv-BN-act",
-    "mbconv": "MBConv",
-    "ghost": "Ghost bottleneck",
-    "eesp": "EESP",
-    "eespdown": "strided EESP",
-    "maxpool": "max pool",
-    "shuffle": "ShuffleNetV2 unit",
-    "igcv3": "IGCV3 block",
-    "imgcat": "image concat",
-    "espstage": "ESP stage",
-    "dicedown": "strided DiCE unit",
-    "dice": "DiCE unit",
-    "fc": "dense",
-}
-
-# Field -> short label in the "details" column; fields not listed are shown
-# by their own name. Columns of their own are left out here.
-_LABELS = {
-    "kernel_size": "kernel",
-    "expand_ratio": "expand",
-    "se_ratio": "SE",
-    "mid_filters": "mid",
-    "receptive_field": "RF limit",
-    "expand_groups": "expand groups",
-    "project_groups": "project groups",
-}
+# Shown in columns of their own, not in "details".
 _OWN_COLUMNS = ("filters", "repeats", "strides", "activation")
-# Shown even at their default value: what a reader compares between blocks.
-_ALWAYS = ("kernel_size", "expand_ratio", "mid_filters")
-
-
-def _kind_name(spec):
-    kind = block_kind(spec)
-    if isinstance(spec, MBConvSpec) and len(spec.kernel_size) > 1:
-        return "MixConv"
-    return _KIND_NAMES.get(kind, kind)
 
 
 def _value(value):
@@ -55,30 +18,33 @@ def _value(value):
 
 
 def _details(spec):
+    kind = kind_of(spec)
+    shown = {key.field for key in kind.keys if key.shown}
     parts = []
     for field in dataclasses.fields(spec):
         if field.name in _OWN_COLUMNS:
             continue
         value = getattr(spec, field.name)
-        if field.name not in _ALWAYS and value == field.default:
+        if field.name not in shown and value == field.default:
             continue
-        parts.append(f"{_LABELS.get(field.name, field.name)} {_value(value)}")
+        parts.append(f"{kind.label(field.name)} {_value(value)}")
     return ", ".join(parts)
 
 
 def describe_rows(arch):
     """One dict per stem, stage and head token of `arch`.
 
+    Args:
+        arch: ArchSpec, arch string, or a registered `Variant`
+            (`tfeff.models.get_variant(name)`; its arch at its scaling).
+
     Keys: `part` ("stem", "stage 3", "head"), `block` (the paper's name:
     MBConv, MixConv, Ghost bottleneck, ...), `repeats`, `stride`,
     `channels` (output), `activation`, `details` (kernel, expansion,
     squeeze-excite ratio and whatever else differs from the defaults).
     """
-    if isinstance(arch, str) and not arch.lstrip().startswith("stem"):
-        # Not an arch string (those start with their stem): a variant name.
-        from tfeff.models.registry import get_variant
-
-        arch = get_variant(arch).resolved_arch()
+    if hasattr(arch, "resolved_arch"):
+        arch = arch.resolved_arch()
     arch = as_arch_spec(arch)
     parts = [("stem", arch.stem)]
     parts += [(f"stage {i}", spec) for i, spec in enumerate(arch.blocks, 1)]
@@ -88,7 +54,7 @@ def describe_rows(arch):
         rows.append(
             {
                 "part": part,
-                "block": _kind_name(spec),
+                "block": kind_of(spec).describe(spec),
                 "repeats": getattr(spec, "repeats", 1),
                 "stride": getattr(spec, "strides", 1),
                 "channels": getattr(spec, "filters", None),
@@ -100,7 +66,7 @@ def describe_rows(arch):
 
 
 def describe_arch(arch):
-    """A plain-text table of `arch` (a spec, an arch string or a variant).
+    """A plain-text table of `arch` (a spec, an arch string or a `Variant`).
 
     Example:
 

@@ -67,294 +67,27 @@ import dataclasses
 import math
 import re
 
-ACTIVATION_CODES = {
-    "sw": "swish",
-    "re": "relu",
-    "r6": "relu6",
-    "hs": "hard_swish",
-    "pr": "prelu",
-    "id": "linear",
-}
-ACTIVATION_NAMES = {name: code for code, name in ACTIVATION_CODES.items()}
+from tfeff.spec.kinds import ACTIVATION_CODES
+from tfeff.spec.kinds import ACTIVATION_NAMES
+from tfeff.spec.kinds import ConvBnActSpec
+from tfeff.spec.kinds import DenseSpec
+from tfeff.spec.kinds import EESPSpec
+from tfeff.spec.kinds import ESPStageSpec
+from tfeff.spec.kinds import GhostBottleneckSpec
+from tfeff.spec.kinds import IGCV3Spec
+from tfeff.spec.kinds import ImageConcatSpec
+from tfeff.spec.kinds import Key
+from tfeff.spec.kinds import MaxPoolSpec
+from tfeff.spec.kinds import MBConvSpec
+from tfeff.spec.kinds import ShuffleDICESpec
+from tfeff.spec.kinds import ShuffleUnitSpec
+from tfeff.spec.kinds import StridedDICESpec
+from tfeff.spec.kinds import StridedEESPSpec
+from tfeff.spec.kinds import kind_named
+from tfeff.spec.kinds import kind_of
+from tfeff.spec.kinds import registered_kinds
+
 TOKEN_SEPARATOR = "|"
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ConvBnActSpec:
-    """Convolution → batch norm → activation (stem, head, or a plain stage).
-
-    Args:
-        filters: int. Output channels.
-        kernel_size: int. Square kernel size. Defaults to `3`.
-        strides: int. Defaults to `1`.
-        groups: int. Grouped convolution (split-conv-concat). Defaults to `1`.
-        depthwise: bool. Depthwise convolution; `filters` must equal the input
-            channels. Defaults to `False`.
-        activation: str. Defaults to `"swish"`.
-    """
-
-    filters: int
-    kernel_size: int = 3
-    strides: int = 1
-    groups: int = 1
-    depthwise: bool = False
-    activation: str = "swish"
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class MBConvSpec:
-    """Inverted residual (MBConv) stage; MixConv when `kernel_size` has several.
-
-    Args:
-        filters: int. Output channels.
-        repeats: int. Blocks in the stage. Defaults to `1`.
-        kernel_size: tuple of int. Depthwise kernel sizes; several sizes split
-            the expanded channels as MixNet does. Defaults to `(3,)`.
-        strides: int. Stride of the first block. Defaults to `1`.
-        expand_ratio: float. `1` means no expansion conv. Defaults to `1.0`.
-        se_ratio: float in [0, 1]. Squeeze-excite width as a fraction of the
-            block's *input* channels (EfficientNet, MixNet). `0` disables SE.
-        activation: str. Defaults to `"swish"`.
-        skip: bool. Identity shortcut where stride is 1 and widths match.
-        expand_groups: int. Groups of the expansion 1x1 conv. Defaults to `1`.
-        project_groups: int. Groups of the projection 1x1 conv. Defaults to `1`.
-    """
-
-    filters: int
-    repeats: int = 1
-    kernel_size: tuple = (3,)
-    strides: int = 1
-    expand_ratio: float = 1.0
-    se_ratio: float = 0.0
-    activation: str = "swish"
-    skip: bool = True
-    expand_groups: int = 1
-    project_groups: int = 1
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class GhostBottleneckSpec:
-    """GhostNet bottleneck stage.
-
-    Args:
-        filters: int. Output channels.
-        mid_filters: int. Expanded width (GhostNet's `exp_size`).
-        repeats: int. Defaults to `1`.
-        kernel_size: int. Depthwise kernel of strided blocks and shortcut.
-        strides: int. Defaults to `1`.
-        se_ratio: float. Squeeze-excite width as a fraction of the *expanded*
-            channels, rounded to a multiple of 4 (GhostNet). Defaults to `0`.
-        activation: str. Defaults to `"relu"`.
-    """
-
-    filters: int
-    mid_filters: int
-    repeats: int = 1
-    kernel_size: int = 3
-    strides: int = 1
-    se_ratio: float = 0.0
-    activation: str = "relu"
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class EESPSpec:
-    """ESPNetv2 EESP stage (stride 1, residual).
-
-    Args:
-        filters: int. Output channels; divisible by `branches`.
-        repeats: int. Defaults to `1`.
-        branches: int. Dilated depthwise branches K. Defaults to `4`.
-        receptive_field: int. Largest effective kernel a branch may have
-            (`r_lim`). Defaults to `7`.
-        activation: str. Defaults to `"prelu"`.
-    """
-
-    filters: int
-    repeats: int = 1
-    branches: int = 4
-    receptive_field: int = 7
-    activation: str = "prelu"
-
-    @property
-    def strides(self):
-        return 1
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class StridedEESPSpec:
-    """ESPNetv2 strided EESP (the DownSampler): avg-pool ‖ EESP(s2), + image.
-
-    Args:
-        filters: int. Output channels; more than the input channels.
-        branches: int. Defaults to `4`.
-        receptive_field: int. Defaults to `7`.
-        reinforce: bool. Add the input-image reinforcement path. Defaults to
-            `True`.
-        activation: str. Defaults to `"prelu"`.
-    """
-
-    filters: int
-    branches: int = 4
-    receptive_field: int = 7
-    reinforce: bool = True
-    activation: str = "prelu"
-
-    @property
-    def strides(self):
-        return 2
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class MaxPoolSpec:
-    """Max pooling stage (ShuffleNetV2 and DiCENet stems).
-
-    Args:
-        kernel_size: int. Defaults to `3`.
-        strides: int. Defaults to `2`.
-    """
-
-    kernel_size: int = 3
-    strides: int = 2
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ShuffleUnitSpec:
-    """ShuffleNetV2 unit stage: split, 1x1-dw-1x1 branch, concat, shuffle.
-
-    Args:
-        filters: int. Output channels (even).
-        repeats: int. Defaults to `1`.
-        kernel_size: int. Depthwise kernel. Defaults to `3`.
-        strides: int. Stride of the first unit. Defaults to `1`.
-        activation: str. Defaults to `"relu"`.
-    """
-
-    filters: int
-    repeats: int = 1
-    kernel_size: int = 3
-    strides: int = 1
-    activation: str = "relu"
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class IGCV3Spec:
-    """IGCV3 block stage: grouped 1x1 expand (linear), channel shuffle,
-    depthwise, grouped 1x1 project.
-
-    Args:
-        filters: int. Output channels.
-        repeats: int. Defaults to `1`.
-        kernel_size: int. Defaults to `3`.
-        strides: int. Defaults to `1`.
-        expand_ratio: float. Defaults to `6.0`.
-        groups: int. Groups of both 1x1 convs (G1 = G2). Defaults to `2`.
-        activation: str. Defaults to `"relu6"`.
-    """
-
-    filters: int
-    repeats: int = 1
-    kernel_size: int = 3
-    strides: int = 1
-    expand_ratio: float = 6.0
-    groups: int = 2
-    activation: str = "relu6"
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ImageConcatSpec:
-    """Concatenates the input image, average-pooled to this resolution, then
-    batch norm + activation (ESPNet's `InputProjectionA` + `BR`).
-
-    Args:
-        activation: str. Defaults to `"prelu"`.
-    """
-
-    activation: str = "prelu"
-
-    @property
-    def strides(self):
-        return 1
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ESPStageSpec:
-    """An ESPNet level: strided ESP down-sampler, `repeats` ESP modules, then
-    concatenation of the down-sampler and ESP outputs (and, with `image`, the
-    pooled image) and batch norm + activation. Output width is
-    `2 * filters` (+ image channels).
-
-    Args:
-        filters: int. Width of the ESP modules.
-        repeats: int. ESP modules after the down-sampler (ESPNet's p, q).
-        image: bool. Also concatenate the pooled input image.
-        activation: str. Defaults to `"prelu"`.
-    """
-
-    filters: int
-    repeats: int = 1
-    image: bool = False
-    activation: str = "prelu"
-
-    @property
-    def strides(self):
-        return 2
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class StridedDICESpec:
-    """DiCENet's strided DICE: dw-s2 + 1x1 ‖ avg-pool + DICE + 1x1, concat,
-    shuffle. Doubles the width.
-
-    Args:
-        activation: str. Defaults to `"prelu"`.
-    """
-
-    activation: str = "prelu"
-
-    @property
-    def strides(self):
-        return 2
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ShuffleDICESpec:
-    """DiCENet's shuffle-DICE block stage: half the channels pass, the other
-    half go through a 1x1 CBR and a DICE unit; concat and shuffle.
-
-    Args:
-        filters: int. Output channels.
-        repeats: int. Defaults to `1`.
-        activation: str. Defaults to `"prelu"`.
-    """
-
-    filters: int
-    repeats: int = 1
-    activation: str = "prelu"
-
-    @property
-    def strides(self):
-        return 1
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class DenseSpec:
-    """A dense layer after global pooling, before the classifier (`fc`).
-
-    GhostNet's 1x1 `conv_head` and DiCENet's grouped 1x1 on the pooled
-    features are dense layers on a 1x1 map.
-
-    Args:
-        filters: int. Output units.
-        groups: int. Grouped (split-dense-concat). Defaults to `1`.
-        activation: str. Defaults to `"linear"`.
-        use_bias: bool. Defaults to `True`.
-    """
-
-    filters: int
-    groups: int = 1
-    activation: str = "linear"
-    use_bias: bool = True
-
 
 PADDINGS = ("same", "symmetric")
 
@@ -439,9 +172,8 @@ class ArchSpec:
     numerics: NumericsSpec = TF_NUMERICS
 
 
-# --- key tables ---------------------------------------------------------------
-# (key, field, codec). A codec turns the text after the key into a value and
-# back. Flags (no value) use the codec "flag:<field>=<value when present>".
+# --- codecs ------------------------------------------------------------------
+# A codec turns the text after a key into a value and back.
 
 
 def _int(text):
@@ -513,171 +245,70 @@ _CODECS = {
 # Codecs whose text starts with a letter (others start with a digit or ".").
 _WORD_CODECS = frozenset({"activation", "padding"})
 
-_CONV_KEYS = (
-    ("k", "kernel_size", "int"),
-    ("s", "strides", "int"),
-    ("g", "groups", "int"),
-    ("c", "filters", "int"),
-    ("dw", "depthwise", "flag"),
-    ("n", "activation", "activation"),
+# The numerics token is not a block: it opens the string and sets how the
+# whole network computes.
+NUMERICS_KEYS = (
+    Key("pad", "padding", "padding"),
+    Key("eps", "bn_epsilon", "epsilon"),
+    Key("countpad", "count_include_pad", "flag"),
 )
-_KEYS = {
-    ConvBnActSpec: _CONV_KEYS,
-    MBConvSpec: (
-        ("r", "repeats", "int"),
-        ("k", "kernel_size", "int_list"),
-        ("a", "expand_groups", "groups"),
-        ("p", "project_groups", "groups"),
-        ("s", "strides", "int"),
-        ("e", "expand_ratio", "float"),
-        ("c", "filters", "int"),
-        ("se", "se_ratio", "float"),
-        ("n", "activation", "activation"),
-        ("noskip", "skip", "noflag"),
-    ),
-    GhostBottleneckSpec: (
-        ("r", "repeats", "int"),
-        ("k", "kernel_size", "int"),
-        ("s", "strides", "int"),
-        ("m", "mid_filters", "int"),
-        ("c", "filters", "int"),
-        ("se", "se_ratio", "float"),
-        ("n", "activation", "activation"),
-    ),
-    EESPSpec: (
-        ("r", "repeats", "int"),
-        ("c", "filters", "int"),
-        ("b", "branches", "int"),
-        ("rf", "receptive_field", "int"),
-        ("n", "activation", "activation"),
-    ),
-    MaxPoolSpec: (
-        ("k", "kernel_size", "int"),
-        ("s", "strides", "int"),
-    ),
-    ShuffleUnitSpec: (
-        ("r", "repeats", "int"),
-        ("k", "kernel_size", "int"),
-        ("s", "strides", "int"),
-        ("c", "filters", "int"),
-        ("n", "activation", "activation"),
-    ),
-    IGCV3Spec: (
-        ("r", "repeats", "int"),
-        ("k", "kernel_size", "int"),
-        ("s", "strides", "int"),
-        ("e", "expand_ratio", "float"),
-        ("g", "groups", "int"),
-        ("c", "filters", "int"),
-        ("n", "activation", "activation"),
-    ),
-    ImageConcatSpec: (("n", "activation", "activation"),),
-    ESPStageSpec: (
-        ("r", "repeats", "int"),
-        ("c", "filters", "int"),
-        ("img", "image", "flag"),
-        ("n", "activation", "activation"),
-    ),
-    DenseSpec: (
-        ("c", "filters", "int"),
-        ("g", "groups", "int"),
-        ("n", "activation", "activation"),
-        ("nobias", "use_bias", "noflag"),
-    ),
-    StridedDICESpec: (("n", "activation", "activation"),),
-    ShuffleDICESpec: (
-        ("r", "repeats", "int"),
-        ("c", "filters", "int"),
-        ("n", "activation", "activation"),
-    ),
-    StridedEESPSpec: (
-        ("c", "filters", "int"),
-        ("b", "branches", "int"),
-        ("rf", "receptive_field", "int"),
-        ("noreinf", "reinforce", "noflag"),
-        ("n", "activation", "activation"),
-    ),
-    NumericsSpec: (
-        ("pad", "padding", "padding"),
-        ("eps", "bn_epsilon", "epsilon"),
-        ("countpad", "count_include_pad", "flag"),
-    ),
-}
-_OPTIONAL = frozenset({"groups", "se_ratio"})
-KIND_TO_SPEC = {
-    "stem": ConvBnActSpec,
-    "head": ConvBnActSpec,
-    "convbnact": ConvBnActSpec,
-    "mbconv": MBConvSpec,
-    "ghost": GhostBottleneckSpec,
-    "eesp": EESPSpec,
-    "eespdown": StridedEESPSpec,
-    "maxpool": MaxPoolSpec,
-    "shuffle": ShuffleUnitSpec,
-    "igcv3": IGCV3Spec,
-    "fc": DenseSpec,
-    "imgcat": ImageConcatSpec,
-    "espstage": ESPStageSpec,
-    "dicedown": StridedDICESpec,
-    "dice": ShuffleDICESpec,
-    "numerics": NumericsSpec,
-}
-SPEC_TO_KIND = {
-    ConvBnActSpec: "convbnact",
-    MBConvSpec: "mbconv",
-    GhostBottleneckSpec: "ghost",
-    EESPSpec: "eesp",
-    StridedEESPSpec: "eespdown",
-    MaxPoolSpec: "maxpool",
-    ShuffleUnitSpec: "shuffle",
-    IGCV3Spec: "igcv3",
-    DenseSpec: "fc",
-    ImageConcatSpec: "imgcat",
-    ESPStageSpec: "espstage",
-    StridedDICESpec: "dicedown",
-    ShuffleDICESpec: "dice",
-}
+# Token kinds that are positions of the conv-BN-act kind.
+_POSITIONS = ("stem", "head")
+
+
+def _token_kind(name):
+    """(spec class, keys) of a token kind, or None."""
+    if name == "numerics":
+        return NumericsSpec, NUMERICS_KEYS
+    kind = kind_named("convbnact" if name in _POSITIONS else name)
+    return None if kind is None else (kind.spec, kind.keys)
+
+
+def _known_token_kinds():
+    return sorted(
+        [k.name for k in registered_kinds()] + [*_POSITIONS, "numerics"]
+    )
 
 
 def block_kind(spec):
     """The kind name of a stage spec (`"mbconv"`, `"ghost"`, ...)."""
-    try:
-        return SPEC_TO_KIND[type(spec)]
-    except KeyError:
-        raise TypeError(
-            f"Expected a block spec ({', '.join(c.__name__ for c in _KEYS)}). "
-            f"Received: spec={spec!r}"
-        ) from None
+    return kind_of(spec).name
 
 
 def _decode_token(token, arch_string):
     parts = token.split("_")
     kind = parts[0]
-    if kind not in KIND_TO_SPEC:
+    found = _token_kind(kind)
+    if found is None:
         raise ValueError(
             f"Unknown block kind {kind!r} in token {token!r} of arch string "
-            f"{arch_string!r}. Known kinds: {sorted(KIND_TO_SPEC)}."
+            f"{arch_string!r}. Known kinds: {_known_token_kinds()}."
+            + (
+                ""
+                if TOKEN_SEPARATOR in arch_string
+                else " (A variant name is not an arch string: "
+                "tfeff.models.get_variant(name) gives the variant.)"
+            )
         )
-    spec_cls = KIND_TO_SPEC[kind]
-    keys = _KEYS[spec_cls]
+    spec_cls, keys = found
     # Longest key first, so "se" is not read as "s" + "e0.25".
-    by_length = sorted(keys, key=lambda item: -len(item[0]))
+    by_length = sorted(keys, key=lambda item: -len(item.key))
     values = {}
     for part in parts[1:]:
-        for key, field, codec in by_length:
-            if codec in ("flag", "noflag"):
-                if part == key:
-                    value = codec == "flag"
+        for key in by_length:
+            if key.codec in ("flag", "noflag"):
+                if part == key.key:
+                    value = key.codec == "flag"
                     break
                 continue
-            if part.startswith(key) and len(part) > len(key):
-                text = part[len(key) :]
-                if codec not in _WORD_CODECS and not (
+            if part.startswith(key.key) and len(part) > len(key.key):
+                text = part[len(key.key) :]
+                if key.codec not in _WORD_CODECS and not (
                     text[0].isdigit() or text[0] == "."
                 ):
                     continue
                 try:
-                    value = _CODECS[codec][0](text)
+                    value = _CODECS[key.codec][0](text)
                 except ValueError as error:
                     raise ValueError(
                         f"Bad value in {part!r} (token {token!r}) of arch "
@@ -688,14 +319,14 @@ def _decode_token(token, arch_string):
             raise ValueError(
                 f"Unknown key {part!r} in token {token!r} of arch string "
                 f"{arch_string!r}. Keys of {kind!r}: "
-                f"{[key for key, _, _ in keys]}."
+                f"{[key.key for key in keys]}."
             )
-        if field in values:
+        if key.field in values:
             raise ValueError(
                 f"Key {part!r} repeats a field in token {token!r} of arch "
                 f"string {arch_string!r}."
             )
-        values[field] = value
+        values[key.field] = value
     try:
         spec = spec_cls(**values)
     except ValueError as error:  # A value the spec refuses (NumericsSpec).
@@ -784,25 +415,23 @@ def decode_arch(arch_string):
 
 
 def _encode_token(kind, spec):
+    _, keys = _token_kind(kind)
+    defaults = {f.name: f.default for f in dataclasses.fields(spec)}
     parts = [kind]
-    for key, field, codec in _KEYS[type(spec)]:
-        value = getattr(spec, field)
-        definition = next(
-            f for f in dataclasses.fields(spec) if f.name == field
-        )
+    for key in keys:
+        value = getattr(spec, key.field)
+        default = defaults[key.field]
         # Structural numbers are always written (timm strings always show
         # r, k, s, e, c); options appear only when they differ from default.
-        always = definition.default is dataclasses.MISSING or (
-            codec in ("int", "int_list", "float") and field not in _OPTIONAL
+        always = default is dataclasses.MISSING or (
+            key.codec in ("int", "int_list", "float") and not key.optional
         )
-        if not always and value == definition.default:
+        if not always and value == default:
             continue
-        if codec == "flag":
-            parts.append(key)
-        elif codec == "noflag":
-            parts.append(key)
+        if key.codec in ("flag", "noflag"):
+            parts.append(key.key)
         else:
-            parts.append(key + _CODECS[codec][1](value))
+            parts.append(key.key + _CODECS[key.codec][1](value))
     return "_".join(parts)
 
 
@@ -850,8 +479,49 @@ def encode_arch(spec):
     return f" {TOKEN_SEPARATOR} ".join(tokens)
 
 
+def is_arch_string(text):
+    """Whether `text` reads as an arch string rather than a name: it joins
+    tokens with `|` or opens with a stem or numerics token."""
+    text = text.strip()
+    return TOKEN_SEPARATOR in text or text.split("_")[0] in ("stem", "numerics")
+
+
 def as_arch_spec(arch):
     """Accepts an `ArchSpec` or an arch string and returns an `ArchSpec`."""
     if isinstance(arch, ArchSpec):
         return arch
     return decode_arch(arch)
+
+
+# The spec classes live with their kinds (`tfeff.spec.kinds`); they are
+# importable from here as before.
+__all__ = [
+    "ACTIVATION_CODES",
+    "ACTIVATION_NAMES",
+    "ArchSpec",
+    "ConvBnActSpec",
+    "DenseSpec",
+    "EESPSpec",
+    "ESPStageSpec",
+    "GhostBottleneckSpec",
+    "IGCV3Spec",
+    "ImageConcatSpec",
+    "MBConvSpec",
+    "MaxPoolSpec",
+    "NUMERICS_KEYS",
+    "NumericsSpec",
+    "ShuffleDICESpec",
+    "ShuffleUnitSpec",
+    "StridedDICESpec",
+    "StridedEESPSpec",
+    "TF_NUMERICS",
+    "TOKEN_SEPARATOR",
+    "TORCH_NUMERICS",
+    "TORCH_NUMERICS_TOKEN",
+    "as_arch_spec",
+    "block_kind",
+    "decode_arch",
+    "encode_arch",
+    "encode_block",
+    "is_arch_string",
+]

@@ -5,6 +5,8 @@ compile config names these losses, metrics and schedules) load with plain
 `keras.saving.load_model` after `import tfeff`.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+from tfeff._lazy import register_serializables
 from tfeff.train.backup import AtomicBackupAndRestore
 from tfeff.train.coco_eval import coco_detection_metrics
 from tfeff.train.coco_eval import detections_to_coco
@@ -26,3 +28,5 @@ __all__ = [
     "detections_to_coco",
     "iou_from_confusion",
 ]
+
+register_serializables(ignore=(__name__,))

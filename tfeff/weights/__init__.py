@@ -1,5 +1,7 @@
 """Pretrained weights: catalog, readers and loaders."""
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+from tfeff._lazy import register_serializables
 from tfeff.weights.catalog import PretrainedWeights
 from tfeff.weights.catalog import get_weights
 from tfeff.weights.catalog import list_weights
@@ -31,3 +33,5 @@ __all__ = [
     "load_pretrained",
     "register_weights",
 ]
+
+register_serializables(ignore=(__name__,))
