@@ -52,8 +52,8 @@ def lazy_exports(module_globals, exports):
         if source not in PURE_MODULES:
             quiet_keras_import()
         module = importlib.import_module(source)
-        value = module if source == f"{package}.{name}" else getattr(
-            module, name
+        value = (
+            module if source == f"{package}.{name}" else getattr(module, name)
         )
         module_globals[name] = value  # Later reads skip this function.
         if source not in PURE_MODULES:

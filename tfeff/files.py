@@ -137,3 +137,23 @@ def _uncompiled_copy(model):
         if hasattr(model, attribute):
             setattr(copy, attribute, getattr(model, attribute))
     return copy
+
+
+def load_model(path, **kwargs):
+    """`keras.saving.load_model` with every class tfeff registers loaded.
+
+    `import tfeff` is lazy (`tfeff/_lazy.py`), so a `.keras` file naming
+    tfeff's layers, losses or schedules needs their modules imported first;
+    this does that. `tfeff.load_model` is this function.
+
+    Args:
+        path: str. A `.keras` file.
+        **kwargs: passed to `keras.saving.load_model` (`compile=False`).
+    """
+    import tfeff._quiet  # noqa: F401  (stdlib-only module: Keras on use)
+    from tfeff._lazy import register_serializables
+
+    register_serializables()
+    import keras
+
+    return keras.saving.load_model(path, **kwargs)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import tfeff
-from tfeff.blocks.common import repartition
-from tfeff.layers.helpers import ChannelSplit
+from tfeff.blocks.ops import ChannelSplit
+from tfeff.blocks.parts import repartition
 
 RNG = np.random.default_rng(0)
 

@@ -4,11 +4,11 @@ import keras
 import numpy as np
 import pytest
 
-from tfeff.blocks.common import _depthwise
-from tfeff.blocks.common import centred_strips
-from tfeff.blocks.common import depthwise_tiles
-from tfeff.blocks.common import numerics_scope
-from tfeff.blocks.common import same_padding
+from tfeff.blocks.conv import _depthwise
+from tfeff.blocks.conv import centred_strips
+from tfeff.blocks.conv import depthwise_tiles
+from tfeff.blocks.conv import numerics_scope
+from tfeff.blocks.conv import same_padding
 from tfeff.profile import count_macs
 from tfeff.spec.depthwise import depthwise_taps
 from tfeff.spec.depthwise import live_pieces

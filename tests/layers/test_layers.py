@@ -1,5 +1,7 @@
 """Public layers: config round-trip, serialization, `.keras` save/load, errors."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -174,8 +176,60 @@ def test_bad_arguments_name_the_argument(factory, argument):
 
 
 def test_eesp_width_must_divide_by_branches():
-    with pytest.raises(ValueError, match="divisible by branches"):
+    with pytest.raises(ValueError, match="branches=4 must divide the input"):
         tfeff.layers.EESP(branches=4)(np.zeros((1, 8, 8, 30), "float32"))
+
+
+# The block-kind layers and their kinds (issue 21, item 3).
+KIND_LAYERS = {
+    "MBConv": "mbconv",
+    "GhostBottleneck": "ghost",
+    "EESP": "eesp",
+    "StridedEESP": "eespdown",
+    "ShuffleUnit": "shuffle",
+    "IGCV3Block": "igcv3",
+}
+
+
+@pytest.mark.parametrize("layer_name", sorted(KIND_LAYERS))
+def test_kind_layers_take_and_give_their_specs_fields(layer_name):
+    import dataclasses
+
+    kind = tfeff.spec.kinds.kind_named(KIND_LAYERS[layer_name])
+    layer_cls = getattr(tfeff.layers, layer_name)
+    factory = next(f for f, _, _ in CASES if type(f()).__name__ == layer_name)
+    config = factory().get_config()
+    spec_fields = {f.name for f in dataclasses.fields(kind.spec)}
+    own = set(config) - set(keras.layers.Layer().get_config())
+    taken = spec_fields - {"repeats"} - set(layer_cls._from_input)
+    assert own == taken | set(layer_cls._context)
+    assert layer_cls.from_config(config).get_config() == config
+
+
+@pytest.mark.parametrize(
+    "layer, token, channels",
+    [
+        (
+            lambda: tfeff.layers.MBConv(16, kernel_size=[3, 5], expand_ratio=1),
+            "mbconv_r1_k3.5_s1_e1_c16",
+            1,
+        ),
+        (lambda: tfeff.layers.ShuffleUnit(24), "shuffle_r1_k3_s1_c24", 16),
+        (
+            lambda: tfeff.layers.IGCV3Block(24, groups=4),
+            "igcv3_r1_k3_s1_e6_g4_c24",
+            6,
+        ),
+        (lambda: tfeff.layers.StridedEESP(40), "eespdown_c40", 32),
+    ],
+)
+def test_kind_layers_refuse_what_validate_arch_refuses(layer, token, channels):
+    # One rule, one message: the layer's words are validate_arch's.
+    with pytest.raises(ValueError) as from_arch:
+        tfeff.spec.validate_arch(f"stem_k1_s1_c{channels} | {token}")
+    rule = str(from_arch.value).split("): ", 1)[1].split(". Arch string")[0]
+    with pytest.raises(ValueError, match=re.escape(rule)):
+        layer()(np.zeros((1, 8, 8, channels), "float32"))
 
 
 def test_bilinear_resize_keeps_later_batch_norms_in_inference():

@@ -14,7 +14,7 @@ import pytest
 import tfeff
 from tests.harness import trainable_count
 from tfeff.blocks import registry as block_registry
-from tfeff.blocks.common import numerics_scope
+from tfeff.blocks.conv import numerics_scope
 from tfeff.models.builder import emit_block
 from tfeff.profile import count_macs
 from tfeff.profile.cost import block_cost
@@ -141,7 +141,8 @@ def _toy_cost(counter, spec, in_channels, hw, image_channels):
     return hw
 
 
-def _toy_builder(x, spec, *, name, **context):
+def _toy_builder(x, spec, context):
+    name = context.name
     x = keras.layers.Conv2D(
         spec.filters * spec.widen, 1, use_bias=False, name=f"{name}_conv"
     )(x)

@@ -149,8 +149,8 @@ def test_max_and_average_pools_follow_the_numerics():
         model.predict(x, verbose=0)[0], expected, atol=1e-5
     )
 
-    from tfeff.blocks.common import average_pool
-    from tfeff.blocks.common import numerics_scope
+    from tfeff.blocks.conv import average_pool
+    from tfeff.blocks.conv import numerics_scope
 
     inputs = keras.Input((6, 6, 2))
     with numerics_scope(TORCH_NUMERICS):

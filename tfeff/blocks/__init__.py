@@ -13,8 +13,8 @@ from tfeff.blocks import ghost  # noqa: F401  (registers "ghost")
 from tfeff.blocks import igcv3  # noqa: F401  (registers "igcv3")
 from tfeff.blocks import mbconv  # noqa: F401  (registers "mbconv")
 from tfeff.blocks import shuffle  # noqa: F401  (registers "maxpool", "shuffle")
-from tfeff.blocks.common import LAYER_NAME_PATTERN
 from tfeff.blocks.ghost import ghost_module
+from tfeff.blocks.naming import LAYER_NAME_PATTERN
 from tfeff.blocks.registry import get_block_builder
 from tfeff.blocks.registry import register_block
 from tfeff.blocks.registry import registered_kinds

@@ -9,19 +9,17 @@ Deviations from reference:
   TF-style (less before than after on even inputs), so outputs are equal.
 """
 
-from tfeff.blocks.common import activation_layer
-from tfeff.blocks.common import batch_norm
-from tfeff.blocks.common import conv
-from tfeff.blocks.common import depthwise_conv
+from tfeff.blocks.conv import activation_layer
+from tfeff.blocks.conv import batch_norm
+from tfeff.blocks.conv import conv
+from tfeff.blocks.conv import depthwise_conv
 from tfeff.blocks.registry import register_block
 
 
 @register_block("convbnact")
-def conv_bn_act(
-    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
-):
+def conv_bn_act(x, spec, context):
     """Emits `{name}_conv`, `{name}_bn`, `{name}_act`."""
-    del drop_path_rate, image, output_stride  # Not used by this kind.
+    name = context.name
     if spec.depthwise:
         x = depthwise_conv(
             x, spec.kernel_size, strides=spec.strides, name=f"{name}_conv"

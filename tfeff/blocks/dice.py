@@ -23,15 +23,15 @@ Deviations from reference:
 
 import keras
 
-from tfeff.blocks.common import CONV_KERNEL_INITIALIZER
-from tfeff.blocks.common import activation_layer
-from tfeff.blocks.common import average_pool
-from tfeff.blocks.common import batch_norm
-from tfeff.blocks.common import conv
-from tfeff.blocks.common import depthwise_conv
+from tfeff.blocks.conv import CONV_KERNEL_INITIALIZER
+from tfeff.blocks.conv import activation_layer
+from tfeff.blocks.conv import average_pool
+from tfeff.blocks.conv import batch_norm
+from tfeff.blocks.conv import conv
+from tfeff.blocks.conv import depthwise_conv
+from tfeff.blocks.ops import ChannelShuffle
+from tfeff.blocks.ops import ChannelSplit
 from tfeff.blocks.registry import register_block
-from tfeff.layers.helpers import ChannelShuffle
-from tfeff.layers.helpers import ChannelSplit
 from tfeff.spec.structure import shuffle_dice_split
 
 # (Permute order, restoring order) for convolving along height and width:
@@ -98,11 +98,9 @@ def _cbr_1x1(x, filters, activation, name):
 
 
 @register_block("dicedown")
-def strided_dice(
-    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
-):
+def strided_dice(x, spec, context):
     """dw 3x3/s2 CBR + 1x1 CBR ‖ avg-pool + DICE + 1x1 CBR; concat, shuffle."""
-    del drop_path_rate, image, output_stride  # Not used by this kind.
+    name = context.name
     channels = x.shape[-1]
     left = depthwise_conv(x, 3, strides=2, name=f"{name}_left_dw_conv")
     left = batch_norm(left, f"{name}_left_dw_bn")
@@ -116,11 +114,9 @@ def strided_dice(
 
 
 @register_block("dice")
-def shuffle_dice(
-    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
-):
+def shuffle_dice(x, spec, context):
     """Half the channels pass; the rest go 1x1 CBR → DICE; concat, shuffle."""
-    del drop_path_rate, image, output_stride  # Not used by this kind.
+    name = context.name
     left_width, right_in, right_out = shuffle_dice_split(
         x.shape[-1], spec.filters
     )

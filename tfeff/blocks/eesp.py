@@ -13,14 +13,14 @@ Deviations from reference:
 
 import keras
 
-from tfeff.blocks.common import activation_layer
-from tfeff.blocks.common import average_pool
-from tfeff.blocks.common import batch_norm
-from tfeff.blocks.common import conv
-from tfeff.blocks.common import current_numerics
-from tfeff.blocks.common import pooled_image
-from tfeff.blocks.common import same_padding
-from tfeff.blocks.common import symmetric_padding
+from tfeff.blocks.conv import activation_layer
+from tfeff.blocks.conv import average_pool
+from tfeff.blocks.conv import batch_norm
+from tfeff.blocks.conv import conv
+from tfeff.blocks.conv import current_numerics
+from tfeff.blocks.conv import pooled_image
+from tfeff.blocks.conv import same_padding
+from tfeff.blocks.conv import symmetric_padding
 from tfeff.blocks.registry import register_block
 from tfeff.spec.structure import eesp_branch_filters
 from tfeff.spec.structure import eesp_dilations
@@ -74,9 +74,9 @@ def _eesp_core(
 
 
 @register_block("eesp")
-def eesp(x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None):
+def eesp(x, spec, context):
     """EESP block with its residual and output activation."""
-    del drop_path_rate, image, output_stride  # ESPNetv2 uses none.
+    name = context.name
     y = _eesp_core(
         x,
         spec.filters,
@@ -90,33 +90,15 @@ def eesp(x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None):
     return activation_layer(y, spec.activation, f"{name}_out_act")
 
 
-def _output_stride(image, features, output_stride):
-    if output_stride is not None:
-        return output_stride
-    if image.shape[2] is None or features.shape[2] is None:
-        raise ValueError(
-            "The strided EESP's input reinforcement needs static spatial "
-            "sizes (or output_stride). Received: image shape "
-            f"{image.shape}, feature shape {features.shape}"
-        )
-    return -(-image.shape[2] // features.shape[2])
-
-
 @register_block("eespdown")
-def strided_eesp(
-    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
-):
+def strided_eesp(x, spec, context):
     """Strided EESP: avg-pool(x) ‖ EESP(x, stride 2), plus the image path.
 
-    Args:
-        image: KerasTensor or None. The network input; when given and
-            `spec.reinforce`, it is average-pooled to this resolution and
-            added through a 3x3 and a 1x1 conv (input reinforcement).
-        output_stride: int or None. Stride of this block's output relative
-            to `image`: the image is pooled log2(output_stride) times. When
-            None it is read from static shapes.
+    With `spec.reinforce` and `context.image`, the image is
+    average-pooled log2(stride) times to this resolution and added through a
+    3x3 and a 1x1 conv (input reinforcement).
     """
-    del drop_path_rate  # ESPNetv2 uses none.
+    name = context.name
     in_channels = x.shape[-1]
     pooled = average_pool(x, 3, 2, f"{name}_avg_pool")
     inner = _eesp_core(
@@ -129,11 +111,9 @@ def strided_eesp(
         name=name,
     )
     y = keras.layers.Concatenate(name=f"{name}_pool_concat")([pooled, inner])
-    if spec.reinforce and image is not None:
-        reinf = pooled_image(
-            image, _output_stride(image, y, output_stride), name
-        )
-        channels = image.shape[-1]
+    if spec.reinforce and context.image is not None:
+        reinf = pooled_image(context.image, context.image_stride(y), name)
+        channels = context.image.shape[-1]
         reinf = conv(reinf, channels, 3, name=f"{name}_reinf_conv")
         reinf = batch_norm(reinf, f"{name}_reinf_bn")
         reinf = activation_layer(reinf, spec.activation, f"{name}_reinf_act")

@@ -14,10 +14,10 @@ Deviations from reference:
 
 import keras
 
-from tfeff.blocks.common import activation_layer
-from tfeff.blocks.common import batch_norm
-from tfeff.blocks.common import conv
-from tfeff.blocks.common import pooled_image
+from tfeff.blocks.conv import activation_layer
+from tfeff.blocks.conv import batch_norm
+from tfeff.blocks.conv import conv
+from tfeff.blocks.conv import pooled_image
 from tfeff.blocks.registry import register_block
 from tfeff.spec.structure import ESP_DILATIONS
 from tfeff.spec.structure import esp_branch_filters
@@ -66,30 +66,26 @@ def esp_module(
 
 
 @register_block("imgcat")
-def image_concat(
-    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
-):
+def image_concat(x, spec, context):
     """Concat the image pooled to this resolution, then BN + activation."""
-    del drop_path_rate  # Not used by this kind.
-    if image is None or output_stride is None:
+    name = context.name
+    if context.image is None or context.output_stride is None:
         raise ValueError("imgcat needs the input image and the output stride.")
-    pooled = pooled_image(image, output_stride, name)
+    pooled = pooled_image(context.image, context.output_stride, name)
     y = keras.layers.Concatenate(name=f"{name}_concat")([x, pooled])
     y = batch_norm(y, f"{name}_bn")
     return activation_layer(y, spec.activation, f"{name}_act")
 
 
 @register_block("espstage")
-def esp_stage(
-    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
-):
+def esp_stage(x, spec, context):
     """Down-sampler, `repeats` ESP modules, concat, BN + activation.
 
     Concat order follows the reference: with the image, [ESP output,
     down-sampler output, image] (ESPNet level 2); without, [down-sampler
     output, ESP output] (level 3).
     """
-    del drop_path_rate  # Not used by this kind.
+    name = context.name
     down = esp_module(
         x,
         spec.filters,
@@ -107,11 +103,15 @@ def esp_stage(
             name=f"{name}_esp{index}",
         )
     if spec.image:
-        if image is None or output_stride is None:
+        if context.image is None or context.output_stride is None:
             raise ValueError(
                 "espstage_img needs the input image and the output stride."
             )
-        parts = [y, down, pooled_image(image, output_stride, name)]
+        parts = [
+            y,
+            down,
+            pooled_image(context.image, context.output_stride, name),
+        ]
     else:
         parts = [down, y]
     y = keras.layers.Concatenate(name=f"{name}_concat")(parts)

@@ -12,13 +12,13 @@ Deviations from reference:
 
 import keras
 
-from tfeff.blocks.common import activation_layer
-from tfeff.blocks.common import batch_norm
-from tfeff.blocks.common import conv
-from tfeff.blocks.common import depthwise_conv
+from tfeff.blocks.conv import activation_layer
+from tfeff.blocks.conv import batch_norm
+from tfeff.blocks.conv import conv
+from tfeff.blocks.conv import depthwise_conv
+from tfeff.blocks.ops import ChannelSlice
 from tfeff.blocks.registry import register_block
 from tfeff.blocks.squeeze_excite import squeeze_excite
-from tfeff.layers.helpers import ChannelSlice
 from tfeff.spec.structure import ghost_primary_filters
 from tfeff.spec.structure import ghost_se_filters
 
@@ -49,11 +49,9 @@ def ghost_module(x, filters, *, name, activation="relu"):
 
 
 @register_block("ghost")
-def ghost_bottleneck(
-    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
-):
+def ghost_bottleneck(x, spec, context):
     """Ghost → (strided dw) → (SE) → ghost (linear), plus a shortcut."""
-    del drop_path_rate, image, output_stride  # GhostNet uses none.
+    name = context.name
     inputs = x
     in_channels = x.shape[-1]
     x = ghost_module(

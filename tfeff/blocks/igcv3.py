@@ -13,21 +13,19 @@ epsilon 1e-5).
 
 import keras
 
-from tfeff.blocks.common import activation_layer
-from tfeff.blocks.common import batch_norm
-from tfeff.blocks.common import conv
-from tfeff.blocks.common import depthwise_conv
+from tfeff.blocks.conv import activation_layer
+from tfeff.blocks.conv import batch_norm
+from tfeff.blocks.conv import conv
+from tfeff.blocks.conv import depthwise_conv
+from tfeff.blocks.ops import ChannelShuffle
 from tfeff.blocks.registry import register_block
-from tfeff.layers.helpers import ChannelShuffle
 from tfeff.spec.structure import mbconv_expanded_filters
 
 
 @register_block("igcv3")
-def igcv3_block(
-    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
-):
+def igcv3_block(x, spec, context):
     """Grouped 1x1 (linear) → shuffle → dw → act → grouped 1x1 (+ skip)."""
-    del drop_path_rate, image, output_stride  # Not used by this kind.
+    name = context.name
     inputs = x
     in_channels = x.shape[-1]
     mid = mbconv_expanded_filters(in_channels, spec.expand_ratio)

@@ -35,10 +35,10 @@ Deviations from reference:
 
 import keras
 
-from tfeff.blocks.common import activation_parts
-from tfeff.blocks.common import conv
-from tfeff.blocks.common import depthwise_conv
-from tfeff.blocks.common import drop_path
+from tfeff.blocks.conv import activation_parts
+from tfeff.blocks.conv import conv
+from tfeff.blocks.conv import depthwise_conv
+from tfeff.blocks.conv import drop_path
 from tfeff.blocks.registry import register_block
 from tfeff.blocks.squeeze_excite import squeeze_excite
 from tfeff.spec.structure import mbconv_expanded_filters
@@ -51,11 +51,9 @@ def has_identity_skip(spec, in_channels):
 
 
 @register_block("mbconv")
-def mbconv(
-    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
-):
+def mbconv(x, spec, context):
     """Emits one MBConv block (`spec.repeats` must be 1)."""
-    del image, output_stride  # Not used by this kind.
+    name = context.name
     inputs = x
     in_channels = x.shape[-1]
     mid = mbconv_expanded_filters(in_channels, spec.expand_ratio)
@@ -103,6 +101,6 @@ def mbconv(
         batch_norm_name=f"{name}_project_bn",
     )
     if has_identity_skip(spec, in_channels):
-        x = drop_path(x, drop_path_rate, f"{name}_drop_path")
+        x = drop_path(x, context.drop_path_rate, f"{name}_drop_path")
         x = keras.layers.Add(name=f"{name}_add")([x, inputs])
     return x

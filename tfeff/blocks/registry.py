@@ -6,9 +6,9 @@ _BUILDERS = {}
 def register_block(kind):
     """Registers a builder function for a block kind; duplicates are errors.
 
-    A builder has the signature
-    `fn(x, spec, *, name, drop_path_rate=0.0, image=None) -> KerasTensor` and
-    emits built-in Keras layers named `f"{name}_{part}"`.
+    A builder has the signature `fn(x, spec, context) -> KerasTensor`
+    (`context` a `BlockContext`: name, drop-path rate, input image, output
+    stride) and emits built-in Keras layers named `f"{context.name}_{part}"`.
     """
 
     def decorator(fn):

@@ -22,22 +22,20 @@ weights maps one onto the other (at 0.5x the widths happen to agree;
 
 import keras
 
-from tfeff.blocks.common import activation_layer
-from tfeff.blocks.common import batch_norm
-from tfeff.blocks.common import conv
-from tfeff.blocks.common import depthwise_conv
-from tfeff.blocks.common import max_pool as common_max_pool
+from tfeff.blocks.conv import activation_layer
+from tfeff.blocks.conv import batch_norm
+from tfeff.blocks.conv import conv
+from tfeff.blocks.conv import depthwise_conv
+from tfeff.blocks.conv import max_pool as common_max_pool
+from tfeff.blocks.ops import ChannelShuffle
+from tfeff.blocks.ops import ChannelSplit
 from tfeff.blocks.registry import register_block
-from tfeff.layers.helpers import ChannelShuffle
-from tfeff.layers.helpers import ChannelSplit
 
 
 @register_block("maxpool")
-def max_pool(
-    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
-):
+def max_pool(x, spec, context):
     """Emits `{name}_pool`."""
-    del drop_path_rate, image, output_stride  # Not used by this kind.
+    name = context.name
     return common_max_pool(x, spec.kernel_size, spec.strides, f"{name}_pool")
 
 
@@ -56,11 +54,9 @@ def _branch(x, mid, out, spec, name):
 
 
 @register_block("shuffle")
-def shuffle_unit(
-    x, spec, *, name, drop_path_rate=0.0, image=None, output_stride=None
-):
+def shuffle_unit(x, spec, context):
     """One ShuffleNetV2 unit; `mid = filters // 2` as in the reference."""
-    del drop_path_rate, image, output_stride  # Not used by this kind.
+    name = context.name
     in_channels = x.shape[-1]
     mid = spec.filters // 2
     if spec.strides == 1:

@@ -11,9 +11,9 @@ fuses the same way; `se_gate` is the multiply.
 
 import keras
 
-from tfeff.blocks.common import CONV_KERNEL_INITIALIZER
-from tfeff.blocks.common import as_parts
-from tfeff.blocks.common import join_parts
+from tfeff.blocks.conv import CONV_KERNEL_INITIALIZER
+from tfeff.blocks.parts import as_parts
+from tfeff.blocks.parts import join_parts
 
 
 def squeeze_excite(

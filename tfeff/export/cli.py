@@ -13,6 +13,7 @@ import sys
 
 from tfeff._cli import add_traceback_flag
 from tfeff.export.formats import FORMATS
+from tfeff.files import load_model
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
@@ -225,14 +226,12 @@ def run(parser, args):
         args.out or os.path.dirname(os.path.abspath(args.model)), "--out"
     )
 
-    import keras
-
     import tfeff  # noqa: F401  Registers tfeff's layers for loading.
     from tfeff.export.tflite import _is_qat
     from tfeff.export.tflite import verify
     from tfeff.files import atomic_write_json
 
-    model = keras.saving.load_model(args.model, compile=False)
+    model = load_model(args.model, compile=False)
     qat = _is_qat(model)
     shape = tuple(model.input_shape[1:])
     if args.format == "tflite":

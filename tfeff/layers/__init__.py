@@ -2,6 +2,10 @@
 
 import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
 from tfeff._lazy import register_serializables
+from tfeff.blocks.ops import BilinearResize
+from tfeff.blocks.ops import ChannelShuffle
+from tfeff.blocks.ops import ChannelSlice
+from tfeff.blocks.ops import ChannelSplit
 from tfeff.layers.blocks import DICE
 from tfeff.layers.blocks import EESP
 from tfeff.layers.blocks import ESPModule
@@ -13,10 +17,6 @@ from tfeff.layers.blocks import MixConv
 from tfeff.layers.blocks import ShuffleUnit
 from tfeff.layers.blocks import SqueezeExcite
 from tfeff.layers.blocks import StridedEESP
-from tfeff.layers.helpers import BilinearResize
-from tfeff.layers.helpers import ChannelShuffle
-from tfeff.layers.helpers import ChannelSlice
-from tfeff.layers.helpers import ChannelSplit
 
 __all__ = [
     "DICE",

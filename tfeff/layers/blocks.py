@@ -10,11 +10,17 @@ import dataclasses
 
 import keras
 
+from tfeff.blocks import get_block_builder
+from tfeff.blocks import ghost_module
+from tfeff.blocks import squeeze_excite
+from tfeff.blocks.context import BlockContext
+from tfeff.blocks.conv import depthwise_conv
+from tfeff.blocks.dice import dice_unit
+from tfeff.blocks.esp import esp_module
+from tfeff.spec.kinds import kind_named
+from tfeff.spec.kinds.base import field_type_problems
 from tfeff.spec.notation import ACTIVATION_NAMES
-from tfeff.spec.notation import EESPSpec
-from tfeff.spec.notation import GhostBottleneckSpec
-from tfeff.spec.notation import MBConvSpec
-from tfeff.spec.notation import StridedEESPSpec
+from tfeff.spec.validate import block_problems
 
 
 def _positive_int(name, value):
@@ -97,14 +103,6 @@ class _BuilderLayer(keras.layers.Layer):
     # Each subclass lists its constructor arguments; they are the config.
     _config_fields = ()
 
-    def _make_spec(self, spec_cls, **overrides):
-        """The block spec from this layer's arguments (same field names)."""
-        names = {field.name for field in dataclasses.fields(spec_cls)}
-        values = {
-            f: getattr(self, f) for f in self._config_fields if f in names
-        }
-        return spec_cls(**{**values, **overrides})
-
     def get_config(self):
         config = super().get_config()
         for field in self._config_fields:
@@ -113,8 +111,140 @@ class _BuilderLayer(keras.layers.Layer):
         return config
 
 
+def _as_kernel_list(value):
+    # MixConv's kernel list: an int or a list of ints, held as a tuple.
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return (
+        (value,)
+        if isinstance(value, int) and not isinstance(value, bool)
+        else value
+    )
+
+
+class _KindLayer(_BuilderLayer):
+    """A block kind as a layer: the spec is the layer.
+
+    The constructor takes the kind's spec fields (`tfeff.spec.kinds`) as
+    keyword arguments, the first ones (`_positional`) also by position, and
+    the config is exactly those fields. Every rule is the kind's
+    (`tfeff.spec.block_problems`): those that do not read the input's
+    width when the layer is made, the rest when it first sees its input,
+    each as a ValueError naming the layer, the rule and the arguments.
+
+    Subclasses set:
+        _kind: str. The kind's name (`"mbconv"`).
+        _positional: tuple of field names accepted by position.
+        _layer_defaults: dict. Defaults that differ from the spec's
+            (a lone MBConv layer expands by 6, as the papers' blocks do).
+        _from_input: tuple of fields the layer reads from its input (an
+            EESP's width) instead of taking them as arguments.
+        _context: dict. Builder arguments that are not spec fields
+            (`drop_path_rate`) → their defaults.
+    """
+
+    _kind = None
+    _positional = ("filters",)
+    _layer_defaults = {}
+    _from_input = ()
+    _context = {}
+
+    def __init__(self, *args, **kwargs):
+        kind = kind_named(self._kind)
+        fields = [
+            f.name
+            for f in dataclasses.fields(kind.spec)
+            if f.name != "repeats" and f.name not in self._from_input
+        ]
+        name = type(self).__name__
+        if len(args) > len(self._positional):
+            raise TypeError(
+                f"{name} takes at most {len(self._positional)} positional "
+                f"argument(s) ({', '.join(self._positional)}). Received: "
+                f"{args!r}"
+            )
+        given = dict(zip(self._positional, args))
+        for field in fields:
+            if field in kwargs:
+                if field in given:
+                    raise TypeError(f"{name} got two values for `{field}`.")
+                given[field] = kwargs.pop(field)
+        context = {
+            key: kwargs.pop(key, default)
+            for key, default in self._context.items()
+        }
+        super().__init__(**kwargs)  # Keras refuses unknown keywords.
+        required = [
+            f.name
+            for f in dataclasses.fields(kind.spec)
+            if f.default is dataclasses.MISSING
+            and f.name in fields
+            and f.name not in given
+        ]
+        if required:
+            raise TypeError(f"{name} is missing `{'`, `'.join(required)}`.")
+        defaults = {
+            f.name: f.default
+            for f in dataclasses.fields(kind.spec)
+            if f.name in fields and f.default is not dataclasses.MISSING
+        }
+        values = {**defaults, **self._layer_defaults, **given}
+        if "kernel_size" in values and any(
+            key.field == "kernel_size" and key.codec == "int_list"
+            for key in kind.keys
+        ):
+            values["kernel_size"] = _as_kernel_list(values["kernel_size"])
+        received = ", ".join(f"{k}={v!r}" for k, v in given.items())
+        for _, problem in field_type_problems(kind, values):
+            raise TypeError(f"{name}: {problem}. Received: {received}")
+        self._received = received
+        self._values = values
+        for field, value in values.items():
+            setattr(self, field, value)
+        for key, value in context.items():
+            setattr(self, key, _ratio(key, value, 0.0, 0.99))
+        # The rules that do not read the input, now (a stand-in None for
+        # what the input will say).
+        spec = self._spec({field: None for field in self._from_input})
+        self._refuse(block_problems(spec, None))
+
+    @property
+    def _config_fields(self):
+        return tuple(self._values) + tuple(self._context)
+
+    def _spec(self, from_input):
+        kind = kind_named(self._kind)
+        return kind.spec(**self._values, **from_input)
+
+    def _refuse(self, problems, channels=None):
+        problem = next(iter(problems), None)
+        if problem is not None:
+            seen = "" if channels is None else f", input channels={channels}"
+            raise ValueError(
+                f"{type(self).__name__}: {problem}. Received: "
+                f"{self._received}{seen}"
+            )
+
+    def _input_fields(self, inputs):
+        """Values of `_from_input` read from the layer's input."""
+        return {}
+
+    def _emit(self, inputs):
+
+        features = inputs[0] if isinstance(inputs, list) else inputs
+        spec = self._spec(self._input_fields(inputs))
+        channels = features.shape[-1]
+        self._refuse(block_problems(spec, channels), channels)
+        context = BlockContext(
+            name=self.name,
+            image=inputs[1] if isinstance(inputs, list) else None,
+            **{key: getattr(self, key) for key in self._context},
+        )
+        return get_block_builder(self._kind)(features, spec, context)
+
+
 @keras.saving.register_keras_serializable(package="tfeff")
-class MBConv(_BuilderLayer):
+class MBConv(_KindLayer):
     """MBConv (inverted residual) block with optional squeeze-excite.
 
     With a list of kernel sizes its depthwise stage is a MixConv, which makes
@@ -140,54 +270,9 @@ class MBConv(_BuilderLayer):
     (2, 8, 8, 16)
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size=3,
-        strides=1,
-        expand_ratio=6.0,
-        se_ratio=0.0,
-        activation="swish",
-        skip=True,
-        expand_groups=1,
-        project_groups=1,
-        drop_path_rate=0.0,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.filters = _positive_int("filters", filters)
-        self.kernel_size = _kernel_list("kernel_size", kernel_size)
-        self.strides = _strides(strides)
-        self.expand_ratio = _ratio("expand_ratio", expand_ratio, 1.0, 64.0)
-        self.se_ratio = _ratio("se_ratio", se_ratio)
-        self.activation = _activation("activation", activation)
-        self.skip = bool(skip)
-        self.expand_groups = _positive_int("expand_groups", expand_groups)
-        self.project_groups = _positive_int("project_groups", project_groups)
-        self.drop_path_rate = _ratio(
-            "drop_path_rate", drop_path_rate, 0.0, 0.99
-        )
-
-    def _emit(self, inputs):
-        from tfeff.blocks import get_block_builder
-
-        spec = self._make_spec(MBConvSpec)
-        return get_block_builder("mbconv")(
-            inputs, spec, name=self.name, drop_path_rate=self.drop_path_rate
-        )
-
-    _config_fields = (
-        "filters",
-        "kernel_size",
-        "strides",
-        "expand_ratio",
-        "se_ratio",
-        "activation",
-        "skip",
-        "expand_groups",
-        "project_groups",
-        "drop_path_rate",
-    )
+    _kind = "mbconv"
+    _layer_defaults = {"expand_ratio": 6.0}
+    _context = {"drop_path_rate": 0.0}
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -214,7 +299,6 @@ class MixConv(_BuilderLayer):
         self.strides = _strides(strides)
 
     def _emit(self, inputs):
-        from tfeff.blocks.common import depthwise_conv
 
         if inputs.shape[-1] < len(self.kernel_size):
             raise ValueError(
@@ -260,7 +344,6 @@ class SqueezeExcite(_BuilderLayer):
         self.gate = gate
 
     def _emit(self, inputs):
-        from tfeff.blocks import squeeze_excite
 
         return squeeze_excite(
             inputs,
@@ -293,7 +376,6 @@ class GhostModule(_BuilderLayer):
         self.activation = _activation("activation", activation)
 
     def _emit(self, inputs):
-        from tfeff.blocks import ghost_module
 
         return ghost_module(
             inputs, self.filters, activation=self.activation, name=self.name
@@ -303,7 +385,7 @@ class GhostModule(_BuilderLayer):
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
-class GhostBottleneck(_BuilderLayer):
+class GhostBottleneck(_KindLayer):
     """GhostNet bottleneck: ghost → (strided dw) → (SE) → ghost + shortcut.
 
     Args:
@@ -322,44 +404,12 @@ class GhostBottleneck(_BuilderLayer):
     (1, 8, 8, 24)
     """
 
-    def __init__(
-        self,
-        filters,
-        mid_filters,
-        kernel_size=3,
-        strides=1,
-        se_ratio=0.0,
-        activation="relu",
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.filters = _positive_int("filters", filters)
-        self.mid_filters = _positive_int("mid_filters", mid_filters)
-        self.kernel_size = _kernel_list(
-            "kernel_size", kernel_size, allow_list=False
-        )[0]
-        self.strides = _strides(strides)
-        self.se_ratio = _ratio("se_ratio", se_ratio)
-        self.activation = _activation("activation", activation)
-
-    def _emit(self, inputs):
-        from tfeff.blocks import get_block_builder
-
-        spec = self._make_spec(GhostBottleneckSpec)
-        return get_block_builder("ghost")(inputs, spec, name=self.name)
-
-    _config_fields = (
-        "filters",
-        "mid_filters",
-        "kernel_size",
-        "strides",
-        "se_ratio",
-        "activation",
-    )
+    _kind = "ghost"
+    _positional = ("filters", "mid_filters")
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
-class EESP(_BuilderLayer):
+class EESP(_KindLayer):
     """ESPNetv2's EESP unit (stride 1): grouped reduce, K dilated depthwise
     branches with hierarchical fusion, grouped merge, residual.
 
@@ -376,31 +426,17 @@ class EESP(_BuilderLayer):
     (1, 8, 8, 32)
     """
 
-    def __init__(
-        self, branches=4, receptive_field=7, activation="prelu", **kwargs
-    ):
-        super().__init__(**kwargs)
-        self.branches = _positive_int("branches", branches)
-        self.receptive_field = _positive_int("receptive_field", receptive_field)
-        self.activation = _activation("activation", activation)
+    _kind = "eesp"
+    _positional = ()
+    _from_input = ("filters",)
 
-    def _emit(self, inputs):
-        from tfeff.blocks import get_block_builder
-
-        channels = inputs.shape[-1]
-        if channels % self.branches:
-            raise ValueError(
-                f"EESP needs input channels divisible by branches: "
-                f"{channels} channels, branches={self.branches}."
-            )
-        spec = self._make_spec(EESPSpec, filters=channels)
-        return get_block_builder("eesp")(inputs, spec, name=self.name)
-
-    _config_fields = ("branches", "receptive_field", "activation")
+    def _input_fields(self, inputs):
+        # Its residual adds the input: the width is the input's.
+        return {"filters": inputs.shape[-1]}
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
-class StridedEESP(_BuilderLayer):
+class StridedEESP(_KindLayer):
     """ESPNetv2's strided EESP (down-sampler) with input-image reinforcement.
 
     Call it on `features` alone, or on `[features, image]` to add the
@@ -420,46 +456,16 @@ class StridedEESP(_BuilderLayer):
     (1, 8, 8, 64)
     """
 
-    def __init__(
-        self,
-        filters,
-        branches=4,
-        receptive_field=7,
-        activation="prelu",
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.filters = _positive_int("filters", filters)
-        self.branches = _positive_int("branches", branches)
-        self.receptive_field = _positive_int("receptive_field", receptive_field)
-        self.activation = _activation("activation", activation)
+    _kind = "eespdown"
+    _from_input = ("reinforce",)
 
-    def _emit(self, inputs):
-        from tfeff.blocks import get_block_builder
-
-        features, image = inputs if isinstance(inputs, list) else (inputs, None)
-        inner = self.filters - features.shape[-1]
-        if (
-            inner < 1
-            or inner % self.branches
-            or features.shape[-1] % self.branches
-        ):
-            raise ValueError(
-                "StridedEESP needs filters > input channels, with both the "
-                "input channels and (filters - input channels) divisible by "
-                f"branches. Received: filters={self.filters}, input channels="
-                f"{features.shape[-1]}, branches={self.branches}"
-            )
-        spec = self._make_spec(StridedEESPSpec, reinforce=image is not None)
-        return get_block_builder("eespdown")(
-            features, spec, name=self.name, image=image
-        )
-
-    _config_fields = ("filters", "branches", "receptive_field", "activation")
+    def _input_fields(self, inputs):
+        # Called on [features, image], it adds the image reinforcement.
+        return {"reinforce": isinstance(inputs, list)}
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
-class ShuffleUnit(_BuilderLayer):
+class ShuffleUnit(_KindLayer):
     """ShuffleNetV2 unit: split, 1x1-dw-1x1 branch, concat, channel shuffle.
 
     Stride 1 keeps the width (`filters` must equal the input channels);
@@ -478,42 +484,11 @@ class ShuffleUnit(_BuilderLayer):
     (1, 8, 8, 48)
     """
 
-    def __init__(
-        self, filters, kernel_size=3, strides=1, activation="relu", **kwargs
-    ):
-        super().__init__(**kwargs)
-        self.filters = _positive_int("filters", filters)
-        if self.filters % 2:
-            raise ValueError(
-                f"`filters` must be even. Received: filters={filters!r}"
-            )
-        self.kernel_size = _kernel_list(
-            "kernel_size", kernel_size, allow_list=False
-        )[0]
-        self.strides = _strides(strides)
-        self.activation = _activation("activation", activation)
-
-    def _emit(self, inputs):
-        from tfeff.blocks import get_block_builder
-        from tfeff.spec.notation import ShuffleUnitSpec
-
-        channels = inputs.shape[-1]
-        if (self.strides == 1 and channels != self.filters) or (
-            self.strides == 2 and channels >= self.filters
-        ):
-            raise ValueError(
-                "A stride-1 ShuffleUnit keeps its width and a stride-2 one "
-                f"widens it. Received: filters={self.filters}, input "
-                f"channels={channels}, strides={self.strides}"
-            )
-        spec = self._make_spec(ShuffleUnitSpec)
-        return get_block_builder("shuffle")(inputs, spec, name=self.name)
-
-    _config_fields = ("filters", "kernel_size", "strides", "activation")
+    _kind = "shuffle"
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
-class IGCV3Block(_BuilderLayer):
+class IGCV3Block(_KindLayer):
     """IGCV3 block: grouped 1x1 expansion (linear), channel shuffle,
     depthwise, grouped 1x1 projection, residual when shapes allow.
 
@@ -532,54 +507,7 @@ class IGCV3Block(_BuilderLayer):
     (1, 8, 8, 16)
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size=3,
-        strides=1,
-        expand_ratio=6.0,
-        groups=2,
-        activation="relu6",
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.filters = _positive_int("filters", filters)
-        self.kernel_size = _kernel_list(
-            "kernel_size", kernel_size, allow_list=False
-        )[0]
-        self.strides = _strides(strides)
-        self.expand_ratio = _ratio("expand_ratio", expand_ratio, 1.0, 64.0)
-        self.groups = _positive_int("groups", groups)
-        self.activation = _activation("activation", activation)
-
-    def _emit(self, inputs):
-        from tfeff.blocks import get_block_builder
-        from tfeff.spec.notation import IGCV3Spec
-        from tfeff.spec.structure import mbconv_expanded_filters
-
-        channels = inputs.shape[-1]
-        mid = mbconv_expanded_filters(channels, self.expand_ratio)
-        if (
-            channels % self.groups
-            or mid % self.groups
-            or self.filters % self.groups
-        ):
-            raise ValueError(
-                f"IGCV3Block needs groups={self.groups} to divide the input "
-                f"({channels}), expanded ({mid}) and output ({self.filters}) "
-                "channels."
-            )
-        spec = self._make_spec(IGCV3Spec)
-        return get_block_builder("igcv3")(inputs, spec, name=self.name)
-
-    _config_fields = (
-        "filters",
-        "kernel_size",
-        "strides",
-        "expand_ratio",
-        "groups",
-        "activation",
-    )
+    _kind = "igcv3"
 
 
 @keras.saving.register_keras_serializable(package="tfeff")
@@ -613,7 +541,6 @@ class ESPModule(_BuilderLayer):
         self.activation = _activation("activation", activation)
 
     def _emit(self, inputs):
-        from tfeff.blocks.esp import esp_module
 
         residual = self.strides == 1
         if residual and inputs.shape[-1] != self.filters:
@@ -656,7 +583,6 @@ class DICE(_BuilderLayer):
         self.activation = _activation("activation", activation)
 
     def _emit(self, inputs):
-        from tfeff.blocks.dice import dice_unit
 
         if inputs.shape[-1] < 4:
             raise ValueError(

@@ -6,7 +6,15 @@ families are pure Python, the builder needs Keras.
 
 from tfeff._lazy import lazy_exports
 
-_SUBMODULES = ("builder", "compound", "create", "families", "registry", "segmentation", "ssd")
+_SUBMODULES = (
+    "builder",
+    "compound",
+    "create",
+    "families",
+    "registry",
+    "segmentation",
+    "ssd",
+)
 _EXPORTS = {
     "IMAGENET_MEAN": "tfeff.models.builder",
     "IMAGENET_STD": "tfeff.models.builder",

@@ -11,9 +11,10 @@ import math
 import keras
 
 from tfeff.blocks import get_block_builder
-from tfeff.blocks.common import DENSE_KERNEL_INITIALIZER
-from tfeff.blocks.common import numerics_scope
-from tfeff.layers.helpers import ChannelSplit
+from tfeff.blocks.context import BlockContext
+from tfeff.blocks.conv import DENSE_KERNEL_INITIALIZER
+from tfeff.blocks.conv import numerics_scope
+from tfeff.blocks.ops import ChannelSplit
 from tfeff.spec.kinds import kind_of
 from tfeff.spec.notation import as_arch_spec
 from tfeff.spec.notation import encode_arch
@@ -83,13 +84,14 @@ def emit_block(x, instance, *, name, drop_path_rate=0.0, image=None):
     Returns:
         KerasTensor, the block's output.
     """
-    return get_block_builder(kind_of(instance.spec).name)(
-        x,
-        instance.spec,
+    context = BlockContext(
         name=name,
         drop_path_rate=drop_path_rate,
         image=x if image is None else image,
         output_stride=instance.stride,
+    )
+    return get_block_builder(kind_of(instance.spec).name)(
+        x, instance.spec, context
     )
 
 

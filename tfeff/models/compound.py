@@ -73,6 +73,8 @@ def compound_scale(
         ),
     )
     cost = estimate_cost(
-        scaled.resolved_arch(), scaled.resolution, num_classes=scaled.num_classes
+        scaled.resolved_arch(),
+        scaled.resolution,
+        num_classes=scaled.num_classes,
     )
     return ScaledVariant(scaled, cost)

@@ -34,12 +34,12 @@ import math
 
 import keras
 
-from tfeff.blocks.common import activation_layer
-from tfeff.blocks.common import batch_norm
-from tfeff.blocks.common import numerics_scope
+from tfeff.blocks.conv import activation_layer
+from tfeff.blocks.conv import batch_norm
+from tfeff.blocks.conv import numerics_scope
 from tfeff.blocks.esp import esp_module
-from tfeff.layers.helpers import BilinearResize
-from tfeff.layers.helpers import ChannelSlice
+from tfeff.blocks.ops import BilinearResize
+from tfeff.blocks.ops import ChannelSlice
 from tfeff.models.builder import IMAGENET_MEAN
 from tfeff.models.builder import IMAGENET_STD
 from tfeff.models.builder import EfficientBackbone

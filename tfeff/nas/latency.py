@@ -185,7 +185,7 @@ class LatencyTable:
     def _probe(self, spec, instance, size, channels):
         import keras
 
-        from tfeff.blocks.common import numerics_scope
+        from tfeff.blocks.conv import numerics_scope
         from tfeff.models.builder import IMAGENET_MEAN
         from tfeff.models.builder import IMAGENET_STD
         from tfeff.models.builder import add_preprocessing

@@ -43,6 +43,7 @@ from tfeff.data.classification import check_dataset_name
 from tfeff.data.classification import load_dataset
 from tfeff.files import atomic_write_json
 from tfeff.files import atomic_write_text
+from tfeff.files import load_model
 from tfeff.files import save_keras_atomically
 from tfeff.nas.budget import check_budget
 from tfeff.nas.budget import widen_to_budget
@@ -489,7 +490,7 @@ def _qat_and_export(config, data, winner_path, out, phases, clock=None):
         with open(result_path) as file:
             _say(config, "[export] kept")
             return json.load(file)
-    model = keras.saving.load_model(winner_path)
+    model = load_model(winner_path)
     x_train = data.x_train.astype("float32")
     x_val = data.x_val.astype("float32")
     representative = [x_train[i : i + 32] for i in range(0, 256, 32)]

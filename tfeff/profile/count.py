@@ -35,7 +35,7 @@ def _kept_output_shapes(layer):
     tfeff emits a large depthwise kernel at stride 2 as tiles; a tile that
     starts below the kernel's centre computes up to two output rows more
     than it keeps and crops them (cheaper in TFLite than cropping its input;
-    `tfeff.blocks.common._tile_window`). Those rows are an artefact of the
+    `tfeff.blocks.conv._tile_window`). Those rows are an artefact of the
     implementation, not of the network (MixNet-S: 0.15% of its MACs), so,
     as the papers count, they are not counted.
     """

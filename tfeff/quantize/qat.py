@@ -133,7 +133,7 @@ def _check_supported(model):
             if kind == "Conv2D" and config.get("groups", 1) != 1:
                 raise TypeError(
                     f"Layer {layer.name!r}: grouped Conv2D is not quantized; "
-                    "emit groups as split-conv-concat (tfeff.blocks.common.conv)."
+                    "emit groups as split-conv-concat (tfeff.blocks.conv.conv)."
                 )
             if config.get("data_format", "channels_last") != "channels_last":
                 raise TypeError(

@@ -16,6 +16,11 @@ def block_problems(spec, in_channels):
     The single source of the block rules: `validate_arch` and the public
     layers (`tfeff.layers`) both read it.
 
+    Args:
+        spec: a block spec.
+        in_channels: int, or None for the rules that do not read the
+            input's width (a layer checks those when it is made).
+
     Returns:
         iterator of str, empty when the block can be built.
     """

@@ -1,8 +1,10 @@
 """Training helpers shared by recipes: metrics, losses, schedules.
 
-Imported by `import tfeff`, so the `.keras` files recipes write (their
-compile config names these losses, metrics and schedules) load with plain
-`keras.saving.load_model` after `import tfeff`.
+Imported with the first Keras-using tfeff name (`tfeff/_lazy.py`,
+`register_serializables`), so the `.keras` files recipes write (their
+compile config names these losses, metrics and schedules) load with
+`tfeff.load_model`, or with plain `keras.saving.load_model` once tfeff has
+built a model or any Keras-using tfeff package is imported.
 """
 
 import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)

@@ -32,6 +32,7 @@ import numpy as np
 
 from tfeff.files import atomic_write_json
 from tfeff.files import atomic_write_text
+from tfeff.files import load_model
 from tfeff.train.metrics import confusion_matrix
 from tfeff.train.recipe import set_batch_norm_momentum
 
@@ -204,7 +205,7 @@ def _fit_stage(stage, model, config, data, out, epochs, learning_rate):
     done = os.path.join(folder, "model.keras")
     if os.path.isfile(done):
         _say(f"[{stage}] done before, kept")
-        return keras.saving.load_model(done)
+        return load_model(done)
     os.makedirs(folder, exist_ok=True)
     keras.utils.set_random_seed(config.seed + STAGES.index(stage))
     model.compile(

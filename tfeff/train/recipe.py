@@ -15,6 +15,7 @@ import os
 import keras
 
 from tfeff._cli import add_traceback_flag
+from tfeff.files import load_model
 from tfeff.train.config import load_yaml
 from tfeff.train.config import resolve_config
 from tfeff.train.losses import SparseCrossEntropyIgnore  # noqa: F401
@@ -390,7 +391,7 @@ def start_from(model, path, *, freeze_batch_norm):
                 f"`finetune` is not a file. Received: finetune={path!r}"
             )
         if path.endswith(".keras"):
-            source = keras.saving.load_model(path, compile=False)
+            source = load_model(path, compile=False)
             weights = source.get_weights()
             if [w.shape for w in weights] != [
                 tuple(w.shape) for w in model.weights

@@ -10,6 +10,7 @@ import h5py
 import numpy as np
 
 from tfeff._cli import MissingPackageError
+from tfeff.files import load_model
 from tfeff.spec.structure import expand_blocks
 
 # --- keras.applications EfficientNet (legacy .h5) ------------------------------
@@ -171,9 +172,8 @@ def read_keras3_weights(path, model):
 
 def read_keras_archive(path):
     """Reads a `.keras` file saved from a tfeff model, by layer name."""
-    import keras
 
-    saved = keras.saving.load_model(path, compile=False)
+    saved = load_model(path, compile=False)
     return {
         layer.name: [np.asarray(w) for w in layer.get_weights()]
         for layer in saved.layers

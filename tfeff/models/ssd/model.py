@@ -4,12 +4,12 @@ espnetv2.py)."""
 
 import keras
 
-from tfeff.blocks.common import activation_layer
-from tfeff.blocks.common import batch_norm
-from tfeff.blocks.common import conv
-from tfeff.blocks.common import depthwise_conv
-from tfeff.blocks.common import numerics_scope
-from tfeff.layers.helpers import BilinearResize
+from tfeff.blocks.conv import activation_layer
+from tfeff.blocks.conv import batch_norm
+from tfeff.blocks.conv import conv
+from tfeff.blocks.conv import depthwise_conv
+from tfeff.blocks.conv import numerics_scope
+from tfeff.blocks.ops import BilinearResize
 from tfeff.models.builder import IMAGENET_MEAN
 from tfeff.models.builder import IMAGENET_STD
 from tfeff.models.builder import EfficientBackbone

@@ -91,7 +91,9 @@ class Kind:
             is wrong with `spec` on an input of `in_channels` channels, in
             the order the rules are read; empty when it can be built. The
             rules every kind shares (filters, strides, activation, kernel
-            sizes) are checked before these.
+            sizes) are checked before these. `in_channels=None` (a public
+            layer before it sees its input) asks for the rules that do not
+            read the input's width.
         cost: callable `(counter, spec, in_channels, hw, image_channels)
             -> out_hw`: adds the block's parameters and multiply-adds to
             `counter` (a `Counter`) and returns its output size.
@@ -217,9 +219,13 @@ def kernel_sizes(spec):
 
 
 def common_problems(spec, out_channels):
-    """The rules every kind shares: width, stride, activation, kernels."""
+    """The rules every kind shares: width, stride, activation, kernels.
+
+    A field that is None is not known yet (a layer that takes its width
+    from its input) and is not checked.
+    """
     filters = getattr(spec, "filters", out_channels)
-    if not positive(filters):
+    if filters is not None and not positive(filters):
         yield f"filters must be >= 1, got {filters}"
     strides = getattr(spec, "strides", 1)
     if strides not in (1, 2):
@@ -230,6 +236,46 @@ def common_problems(spec, out_channels):
     kernels = kernel_sizes(spec)
     if not (len(kernels) > 0 and all(positive(k) and k % 2 for k in kernels)):
         yield f"kernel sizes must be odd positive ints, got {kernels}"
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def field_type_problems(kind, values):
+    """Type errors in `values` (field name → value) by the kind's keys:
+    whole numbers, numbers, lists of whole numbers, activation names and
+    flags. Rules about the values are `Kind.problems`'."""
+    for key in kind.keys:
+        if key.field not in values or values[key.field] is None:
+            continue
+        value = values[key.field]
+        if key.codec in ("int", "groups"):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            wanted = "an int"
+        elif key.codec in ("float",):
+            ok = _is_number(value)
+            wanted = "a number"
+        elif key.codec == "int_list":
+            ok = (
+                isinstance(value, tuple)
+                and len(value) > 0
+                and all(
+                    isinstance(v, int) and not isinstance(v, bool)
+                    for v in value
+                )
+            )
+            wanted = "an int or a list of ints"
+        elif key.codec == "activation":
+            ok = isinstance(value, str)
+            wanted = "an activation name"
+        elif key.codec in ("flag", "noflag"):
+            ok = isinstance(value, bool)
+            wanted = "a bool"
+        else:
+            continue
+        if not ok:
+            yield key.field, f"`{key.field}` must be {wanted}"
 
 
 def split_channels(total, groups):

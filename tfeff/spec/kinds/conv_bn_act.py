@@ -33,14 +33,21 @@ class ConvBnActSpec:
 
 
 def _problems(spec, in_channels):
-    if spec.depthwise and spec.filters != in_channels:
+    # in_channels None: the input is not known yet; its rules wait for it.
+    if (
+        spec.depthwise
+        and in_channels is not None
+        and spec.filters != in_channels
+    ):
         yield (
             f"a depthwise conv keeps its width: filters={spec.filters} "
             f"but the input has {in_channels} channels"
         )
     if not positive(spec.groups):
         yield f"groups must be >= 1, got {spec.groups}"
-    elif in_channels % spec.groups or spec.filters % spec.groups:
+    elif in_channels is not None and (
+        in_channels % spec.groups or spec.filters % spec.groups
+    ):
         yield (
             f"groups={spec.groups} must divide the input ({in_channels}) "
             f"and output ({spec.filters}) channels"

@@ -84,6 +84,8 @@ def _strided_cost(counter, spec, in_channels, hw, image_channels):
 
 
 def _shuffle_problems(spec, in_channels):
+    if in_channels is None:
+        return
     left, _, branch_out = shuffle_dice_split(in_channels, spec.filters)
     if branch_out < 4:
         yield (

@@ -88,7 +88,11 @@ def eespdown_inner_filters(in_channels, filters):
 
 def _branch_problems(spec, in_channels, inner):
     if not positive(spec.branches):
-        yield "branches must be >= 1"
+        yield f"branches must be >= 1, got {spec.branches}"
+        return
+    if not (positive(spec.receptive_field) and spec.receptive_field >= 3):
+        yield f"receptive_field must be >= 3, got {spec.receptive_field}"
+    if in_channels is None:  # The rules below read the input's width.
         return
     if inner % spec.branches or in_channels % spec.branches:
         yield (
@@ -98,17 +102,15 @@ def _branch_problems(spec, in_channels, inner):
     # The reduce 1x1 is grouped by `branches` (the reference's
     # CBR(nIn, n, 1, groups=k) with n = nOut / k), so each branch's width
     # must split into `branches` groups as well.
-    if (inner // spec.branches) % spec.branches:
+    elif (inner // spec.branches) % spec.branches:
         yield (
             f"branches={spec.branches} must divide the branch width "
             f"{inner // spec.branches} (the grouped reduce conv)"
         )
-    if not (positive(spec.receptive_field) and spec.receptive_field >= 3):
-        yield f"receptive_field must be >= 3, got {spec.receptive_field}"
 
 
 def _eesp_problems(spec, in_channels):
-    if spec.filters != in_channels:
+    if in_channels is not None and spec.filters != in_channels:
         yield (
             f"an EESP block keeps its width (its residual adds the input): "
             f"filters={spec.filters}, input {in_channels}"
@@ -117,12 +119,16 @@ def _eesp_problems(spec, in_channels):
 
 
 def _eespdown_problems(spec, in_channels):
+    if in_channels is None:
+        yield from _branch_problems(spec, None, None)
+        return
     inner = eespdown_inner_filters(in_channels, spec.filters)
     if inner <= 0:
         yield (
             f"a strided EESP widens its input: filters={spec.filters} "
             f"<= input channels {in_channels}"
         )
+        return
     yield from _branch_problems(spec, in_channels, inner)
 
 

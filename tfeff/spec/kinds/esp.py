@@ -76,7 +76,7 @@ def _stage_width(spec, in_channels, image_channels):
 
 
 def _stage_problems(spec, in_channels):
-    if spec.filters < 5:
+    if spec.filters is not None and spec.filters < 5:
         yield f"an ESP module needs filters >= 5, got {spec.filters}"
 
 

@@ -35,12 +35,18 @@ class IGCV3Spec:
 
 
 def _problems(spec, in_channels):
+    if not spec.expand_ratio >= 1:
+        yield f"expand_ratio must be >= 1, got {spec.expand_ratio}"
+    if not positive(spec.groups):
+        yield f"groups must be >= 1, got {spec.groups}"
+        return
+    if in_channels is None:  # The rule below reads the input's width.
+        return
     mid = mbconv_expanded_filters(in_channels, spec.expand_ratio)
-    if not (
-        positive(spec.groups)
-        and in_channels % spec.groups == 0
-        and mid % spec.groups == 0
-        and spec.filters % spec.groups == 0
+    if (
+        in_channels % spec.groups
+        or mid % spec.groups
+        or spec.filters % spec.groups
     ):
         yield (
             f"groups={spec.groups} must divide the input ({in_channels}),"

@@ -61,13 +61,18 @@ def _problems(spec, in_channels):
         yield f"expand_ratio must be >= 1, got {spec.expand_ratio}"
     if not 0 <= spec.se_ratio <= 1:
         yield f"se_ratio must be in [0, 1], got {spec.se_ratio}"
+    for field in ("expand_groups", "project_groups"):
+        if not positive(getattr(spec, field)):
+            yield f"{field} must be >= 1, got {getattr(spec, field)}"
+    if in_channels is None:  # The rules below read the input's width.
+        return
     mid = mbconv_expanded_filters(in_channels, spec.expand_ratio)
     kernels = kernel_sizes(spec)
     if len(kernels) > mid:
         yield f"{len(kernels)} kernel sizes for {mid} channels"
     for field in ("expand_groups", "project_groups"):
         groups = getattr(spec, field)
-        if not (positive(groups) and groups <= min(mid, spec.filters)):
+        if groups > min(mid, spec.filters):
             yield f"{field}={groups} is more than the channels"
 
 

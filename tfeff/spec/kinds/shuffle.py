@@ -30,7 +30,11 @@ class ShuffleUnitSpec:
 def _problems(spec, in_channels):
     if spec.filters % 2:
         yield f"filters must be even, got {spec.filters}"
-    if spec.strides == 1 and spec.filters != in_channels:
+    if (
+        spec.strides == 1
+        and in_channels is not None
+        and spec.filters != in_channels
+    ):
         yield (
             "a stride-1 shuffle unit keeps its width: "
             f"filters={spec.filters}, input {in_channels}"

@@ -1,4 +1,6 @@
-"""Pieces shared by the block builders: conv, BN, activation, drop path.
+"""Convolution emission shared by the block builders: padding as the
+network's numerics say, conv, depthwise (large kernels as fast pieces),
+pools, batch norm, activations, drop path and the pooled input image.
 
 Every weight lives in a built-in Keras layer (`Conv2D`, `DepthwiseConv2D`,
 `BatchNormalization`, `PReLU`, `Dense`).
@@ -6,11 +8,13 @@ Every weight lives in a built-in Keras layer (`Conv2D`, `DepthwiseConv2D`,
 
 import contextlib
 import contextvars
-import re
 
 import keras
 
-from tfeff.layers.helpers import ChannelSplit
+from tfeff.blocks.parts import as_parts
+from tfeff.blocks.parts import group_parts
+from tfeff.blocks.parts import join_parts
+from tfeff.blocks.parts import part_name
 from tfeff.spec.depthwise import MAX_FAST_DEPTHWISE_KERNEL
 from tfeff.spec.depthwise import MAX_FAST_DEPTHWISE_TAPS  # noqa: F401
 from tfeff.spec.depthwise import centred_strips
@@ -110,239 +114,6 @@ def explicit_padding(x, kernel, strides, dilation_rate=1):
     ):
         return None
     return pads
-
-
-# Every layer a block emits is named f"{prefix}_{part}". The parts are an API:
-# weight porting, QAT selection and pyramid taps rely on them.
-LAYER_PARTS = (
-    "conv",
-    "bn",
-    "act",
-    "pad",
-    "rescaling",
-    "normalization",
-    "pool",
-    "dropout",
-    "expand_conv",
-    "expand_bn",
-    "expand_act",
-    "dw_conv",
-    "dw_bn",
-    "dw_act",
-    "dw_pad",
-    "se_squeeze",
-    "se_reduce",
-    "se_expand",
-    "se_gate",
-    "project_conv",
-    "project_bn",
-    "primary_conv",
-    "primary_bn",
-    "primary_act",
-    "cheap_conv",
-    "cheap_bn",
-    "cheap_act",
-    "concat",
-    "slice",
-    "shortcut_dw_conv",
-    "shortcut_dw_bn",
-    "shortcut_conv",
-    "shortcut_bn",
-    "reduce_conv",
-    "reduce_bn",
-    "reduce_act",
-    "concat_bn",
-    "concat_act",
-    "merge_conv",
-    "merge_bn",
-    "pool_concat",
-    "avg_pool",
-    "reinf_pool",
-    "reinf_conv",
-    "reinf_bn",
-    "reinf_act",
-    "reinf_project_conv",
-    "reinf_project_bn",
-    "reinf_add",
-    "drop_path",
-    "add",
-    "out_act",
-    # ShuffleNetV2 and IGCV3.
-    "split",
-    "shuffle",
-    "expand_shuffle",
-    "pw1_conv",
-    "pw1_bn",
-    "pw1_act",
-    "pw2_conv",
-    "pw2_bn",
-    "pw2_act",
-    "proj_dw_conv",
-    "proj_dw_bn",
-    "proj_conv",
-    "proj_bn",
-    "proj_act",
-    # ESPNet.
-    "reduce_pad",
-    # DiCENet.
-    "channel_conv",
-    "channel_bn",
-    "channel_act",
-    "channel_fuse",
-    "height_permute",
-    "height_conv",
-    "height_restore",
-    "height_bn",
-    "height_act",
-    "height_fuse",
-    "width_permute",
-    "width_conv",
-    "width_restore",
-    "width_bn",
-    "width_act",
-    "width_fuse",
-    "fuse_add",
-    "fuse_bn",
-    "fuse_act",
-    "gate_pool",
-    "gate_reduce",
-    "gate_expand",
-    "gate",
-    "left_dw_conv",
-    "left_dw_bn",
-    "left_dw_act",
-    "left_conv",
-    "left_bn",
-    "left_act",
-    "right_conv",
-    "right_bn",
-    "right_act",
-    # Dense layers after pooling (`fc` tokens).
-    "dense",
-)
-# Prefixes: stem, head, head2.., stage<i>_block<j>, optionally followed by a
-# sub-module (ghost1_, ghost2_, or an EESP branch<k>_); parts may end
-# in _g<k> (group k of a split conv), _split or _concat.
-LAYER_NAME_PATTERN = re.compile(
-    r"^predictions$|"
-    r"^(stem|head\d*|top\d*|stage\d+_block\d+)"
-    r"(_ghost[12]|_down|_esp\d+|_dice)?(_branch\d+)?"
-    r"_(" + "|".join(sorted(LAYER_PARTS, key=len, reverse=True)) + r")"
-    r"(\d+)?(_g\d+(p\d+)?|_split\d*|_concat|_join\d*)?(_pad|_sum|_subsample|_t\d+_\d+(_pad|_crop)?)?$"
-)
-
-
-# --- channel parts -------------------------------------------------------------
-# Grouped 1x1 convs and MixConv kernel groups work on channel groups. Between
-# two such layers the tensor is kept as a list of parts (consecutive channel
-# groups) instead of being concatenated and split again: a concat -> split
-# pair copies the whole activation twice in TFLite, and MixNet has dozens.
-# Per-channel layers (batch norm, activations, depthwise convs) run on each
-# part. A single tensor is the one-part case and emits exactly the layers it
-# always did.
-
-
-def as_parts(x):
-    """`x` as a list of channel parts (a tensor is one part)."""
-    return list(x) if isinstance(x, (list, tuple)) else [x]
-
-
-def _cut_points(sizes):
-    total, cuts = 0, set()
-    for size in sizes[:-1]:
-        total += size
-        cuts.add(total)
-    return cuts
-
-
-def join_parts(parts, name):
-    """One tensor from channel parts (a concat only where there are several)."""
-    parts = as_parts(parts)
-    if len(parts) == 1:
-        return parts[0]
-    return keras.layers.Concatenate(name=name)(parts)
-
-
-def repartition(parts, sizes, name):
-    """Channel parts re-cut into consecutive groups of `sizes` channels.
-
-    Cuts already there are kept: finer groups split each part (`{name}_split`,
-    or `{name}_split<k>` per part), coarser ones concatenate neighbouring parts
-    (`{name}_join<k>`); otherwise the parts are joined (`{name}_join`) and
-    split again.
-    """
-    parts = as_parts(parts)
-    sizes = [int(s) for s in sizes]
-    current = [int(p.shape[-1]) for p in parts]
-    if current == sizes:
-        return parts
-    if sum(current) != sum(sizes):
-        raise ValueError(
-            f"Cannot cut {sum(current)} channels into {sizes} ({name})."
-        )
-    have, want = _cut_points(current), _cut_points(sizes)
-    if have <= want:  # Finer: split the parts that contain new cuts.
-        out, index = [], 0
-        for k, part in enumerate(parts):
-            inner, total = [], 0
-            while total < part.shape[-1]:
-                inner.append(sizes[index])
-                total += sizes[index]
-                index += 1
-            if len(inner) == 1:
-                out.append(part)
-                continue
-            suffix = "" if len(parts) == 1 else str(k + 1)
-            out += ChannelSplit(inner, name=f"{name}_split{suffix}")(part)
-        return out
-    if want <= have:  # Coarser: join neighbouring parts.
-        out, index = [], 0
-        for k, size in enumerate(sizes):
-            group, total = [], 0
-            while total < size:
-                group.append(parts[index])
-                total += current[index]
-                index += 1
-            suffix = "" if len(sizes) == 1 else str(k + 1)
-            out.append(join_parts(group, f"{name}_join{suffix}"))
-        return out
-    whole = join_parts(parts, f"{name}_join")
-    return list(ChannelSplit(sizes, name=f"{name}_split")(whole))
-
-
-def _refinement(*partitions):
-    """Sizes of the common refinement of partitions of the same width."""
-    cuts = sorted(set().union(*(_cut_points(p) for p in partitions)))
-    edges = [0, *cuts, sum(partitions[0])]
-    return [b - a for a, b in zip(edges, edges[1:])]
-
-
-def group_parts(parts, sizes, name):
-    """Channel parts as one list per consecutive group of `sizes` channels.
-
-    A part is split (`{name}_split<k>`) only where a group boundary falls
-    inside it; a group may hold several parts. Per-channel layers run on
-    each of them; a grouped conv joins them (`{name}_join<k>`).
-    """
-    parts = as_parts(parts)
-    current = [int(p.shape[-1]) for p in parts]
-    parts = repartition(parts, _refinement(current, sizes), name)
-    groups, index = [], 0
-    for size in sizes:
-        group, total = [], 0
-        while total < size:
-            group.append(parts[index])
-            total += int(parts[index].shape[-1])
-            index += 1
-        groups.append(group)
-    return groups
-
-
-def _part_name(name, group, part, parts_in_group):
-    """`{name}_g<group>`, or `{name}_g<group>p<part>` where it has several."""
-    if parts_in_group == 1:
-        return f"{name}_g{group + 1}"
-    return f"{name}_g{group + 1}p{part + 1}"
 
 
 def activation_parts(parts, activation, name):
@@ -703,7 +474,7 @@ def depthwise_conv(
         zip(group_parts(parts, splits, name), kernels)
     ):
         for j, part in enumerate(group):
-            layer_name = _part_name(name, g, j, len(group))
+            layer_name = part_name(name, g, j, len(group))
             y = _depthwise(
                 part,
                 kernel,
