@@ -190,3 +190,20 @@ def test_dicenet_is_resolution_specific():
         trainable_count(small)
         == tfeff.estimate_cost(small.arch, (64, 96), num_classes=3).params
     )
+
+
+def test_channel_multiplier_means_one_thing_everywhere():
+    # Issue 21: it multiplied in applications but replaced in create_model.
+    # Both now multiply the variant's own (B3: width 1.2, depth 1.4).
+    variant = tfeff.models.get_variant("efficientnet_b3")
+    expected = variant.resolved_arch(1.2 * 0.5, 1.4 * 0.5)
+    by_name = tfeff.create_model(
+        "efficientnet_b3",
+        channel_multiplier=0.5,
+        repeat_multiplier=0.5,
+        input_shape=(64, 64, 3),
+    )
+    by_application = tfeff.applications.EfficientNetB3(
+        channel_multiplier=0.5, repeat_multiplier=0.5, input_shape=(64, 64, 3)
+    )
+    assert by_name.arch == by_application.arch == expected

@@ -4,12 +4,12 @@ import pathlib
 
 import pytest
 
-from tfeff.profile.table import END
-from tfeff.profile.table import START
-from tfeff.profile.table import latency_for_readme
-from tfeff.profile.table import measured_latency
-from tfeff.profile.table import replace_section
-from tfeff.profile.table import variants_markdown
+from benchmarks.readme_table import END
+from benchmarks.readme_table import START
+from benchmarks.readme_table import latency_for_readme
+from benchmarks.readme_table import measured_latency
+from benchmarks.readme_table import replace_section
+from benchmarks.readme_table import variants_markdown
 
 README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
 
@@ -18,7 +18,7 @@ def test_readme_table_is_the_generated_one():
     text = README.read_text()
     table = variants_markdown(latency_for_readme(README))
     assert replace_section(text, table) == text, (
-        "README's variant table is stale: run `python -m tfeff.profile.table README.md`"
+        "README's variant table is stale: run `python benchmarks/readme_table.py README.md`"
     )
 
 

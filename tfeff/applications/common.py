@@ -50,13 +50,7 @@ def build_variant(
 ):
     """The keras.applications argument names mapped onto `create_model`."""
     variant = get_variant(variant)
-    base = variant.scaling
-    if channel_multiplier is not None:
-        _check_multiplier("channel_multiplier", channel_multiplier)
-        channel_multiplier = base.channel_multiplier * channel_multiplier
-    if repeat_multiplier is not None:
-        _check_multiplier("repeat_multiplier", repeat_multiplier)
-        repeat_multiplier = base.repeat_multiplier * repeat_multiplier
+    # Both multiply the variant's (create_model's meaning, one meaning).
     return create_model(
         variant,
         num_classes=classes,
@@ -72,15 +66,6 @@ def build_variant(
         dropout_rate=dropout_rate,
         model_name=name,
     )
-
-
-def _check_multiplier(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(
-            f"`{name}` must be a number. Received: {name}={value!r}"
-        )
-    if not value > 0:
-        raise ValueError(f"`{name}` must be > 0. Received: {name}={value!r}")
 
 
 def make_constructor(fn_name, variant, title):

@@ -50,8 +50,10 @@ def create_model(
             backbone (the no-top file where one is published) and give a
             freshly initialised classifier: transfer learning.
         classifier_activation: str or None.
-        channel_multiplier, repeat_multiplier: float. Override the variant's
-            width and depth multipliers.
+        channel_multiplier, repeat_multiplier: float > 0. Extra width and
+            depth multipliers on top of the variant's (1.0 is the published
+            variant; `efficientnet_b3` with 0.5 is half as wide as B3), as
+            in `tfeff.applications`.
         drop_path_rate, dropout_rate: float. Override the variant's.
         include_preprocessing: bool. In-model `x / 255` and normalization, so
             the model takes [0, 255] pixels. Defaults to `True`.
@@ -82,6 +84,8 @@ def create_model(
         raise TypeError(
             f"`include_top` must be a bool. Received: include_top={include_top!r}"
         )
+    _check_multiplier("channel_multiplier", channel_multiplier)
+    _check_multiplier("repeat_multiplier", repeat_multiplier)
     pretrained = weights is not None
     # Transfer learning: ImageNet weights with a classifier of another
     # width load into the backbone, and the classifier starts fresh
@@ -107,7 +111,10 @@ def create_model(
             include_preprocessing,
             new_head,
         )
-    spec = variant.resolved_arch(channel_multiplier, repeat_multiplier)
+    spec = variant.resolved_arch(
+        _times(variant.scaling.channel_multiplier, channel_multiplier),
+        _times(variant.scaling.repeat_multiplier, repeat_multiplier),
+    )
     numerics = _checkpoint_numerics(
         name, weights, source, include_top and not new_head
     )
@@ -333,6 +340,22 @@ def _checkpoint_numerics(name, weights, source, include_top=True):
             f"{found.variant!r}, not {name!r}. Received: source={source!r}"
         )
     return found.numerics
+
+
+def _check_multiplier(name, value):
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(
+            f"`{name}` must be a number. Received: {name}={value!r}"
+        )
+    if not value > 0:
+        raise ValueError(f"`{name}` must be > 0. Received: {name}={value!r}")
+
+
+def _times(base, extra):
+    """The variant's multiplier times an extra one (None: the variant's)."""
+    return None if extra is None else base * extra
 
 
 def _check_pretrained_args(

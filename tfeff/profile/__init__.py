@@ -6,7 +6,7 @@ Names import on first use (`tfeff/_lazy.py`).
 
 from tfeff._lazy import lazy_exports
 
-_SUBMODULES = ("budget", "cli", "cost", "count", "latency", "table")
+_SUBMODULES = ("budget", "cli", "cost", "count", "latency")
 _EXPORTS = {
     "format_macs": "tfeff.profile.budget",
     "parse_budget": "tfeff.profile.budget",
@@ -22,7 +22,6 @@ _EXPORTS = {
     "cost": "tfeff.profile.cost",
     "count": "tfeff.profile.count",
     "latency": "tfeff.profile.latency",
-    "table": "tfeff.profile.table",
 }
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 __all__ = sorted(set(_EXPORTS) - set(_SUBMODULES))
