@@ -15,14 +15,19 @@ import pytest
 # Setting a module to None in sys.modules makes `import` of it raise.
 _BLOCK = """
 import sys
-for name in ("keras", "tensorflow", "jax", "torch", "numpy"):
+for name in {names!r}:
     sys.modules[name] = None
 """
+FRAMEWORKS = ("keras", "tensorflow", "jax", "torch")
 
 
-def _run(code):
+def _run(code, blocked=FRAMEWORKS + ("numpy",)):
     result = subprocess.run(
-        [sys.executable, "-c", _BLOCK + textwrap.dedent(code)],
+        [
+            sys.executable,
+            "-c",
+            _BLOCK.format(names=blocked) + textwrap.dedent(code),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -97,3 +102,29 @@ def test_keras_names_load_keras_when_first_read():
     assert result.returncode == 0, result.stderr[-3000:]
     # TensorFlow's start-up lines stay hidden (tfeff/_console.py).
     assert "E0000" not in result.stderr and "cuInit" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "tfeff.nas.cli",
+        "tfeff.export.cli",
+        "tfeff.train.cli",
+        "tfeff.profile.cli",
+    ],
+)
+def test_command_line_help_starts_no_tensorflow(module):
+    # `--help` (argparse exits before the command's work) needs none of
+    # Keras, TensorFlow, JAX or torch.
+    out = _run(
+        f"""
+        import importlib
+        cli = importlib.import_module("{module}")
+        try:
+            cli.main(["--help"])
+        except SystemExit as exit:
+            assert not exit.code, exit.code
+        """,
+        blocked=FRAMEWORKS,
+    )
+    assert "usage:" in out

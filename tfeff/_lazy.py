@@ -34,7 +34,8 @@ def lazy_exports(module_globals, exports):
     Args:
         module_globals: dict. The package's `globals()`.
         exports: dict. Exported name → the module that defines it
-            (`"tfeff.models.builder"`), or to itself for a submodule
+            (`"tfeff.models.builder"`), `(module, attribute)` for a name
+            exported under another name, or the submodule itself
             (`"applications": "tfeff.applications"`).
 
     Returns:
@@ -49,11 +50,16 @@ def lazy_exports(module_globals, exports):
             raise AttributeError(
                 f"module {package!r} has no attribute {name!r}"
             ) from None
+        source, attribute = (
+            source if isinstance(source, tuple) else (source, name)
+        )
         if source not in PURE_MODULES:
             quiet_keras_import()
         module = importlib.import_module(source)
         value = (
-            module if source == f"{package}.{name}" else getattr(module, name)
+            module
+            if source == f"{package}.{name}"
+            else getattr(module, attribute)
         )
         module_globals[name] = value  # Later reads skip this function.
         if source not in PURE_MODULES:
@@ -70,12 +76,17 @@ def lazy_exports(module_globals, exports):
 # losses, metrics, schedules, models): a `.keras` file tfeff wrote names
 # them, and Keras finds only registered classes.
 SERIALIZABLE_MODULES = (
-    "tfeff.layers",
+    "tfeff.blocks.ops",
+    "tfeff.layers.blocks",
     "tfeff.models.builder",
     "tfeff.models.segmentation",
-    "tfeff.models.ssd",
-    "tfeff.quantize",
-    "tfeff.train",
+    "tfeff.models.ssd.losses",
+    "tfeff.models.ssd.model",
+    "tfeff.quantize.layers",
+    "tfeff.quantize.qat",
+    "tfeff.train.losses",
+    "tfeff.train.metrics",
+    "tfeff.train.schedules",
     "tfeff.export.detection",
 )
 

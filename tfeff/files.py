@@ -151,6 +151,7 @@ def load_model(path, **kwargs):
         **kwargs: passed to `keras.saving.load_model` (`compile=False`).
     """
     import tfeff._quiet  # noqa: F401  (stdlib-only module: Keras on use)
+
     from tfeff._lazy import register_serializables
 
     register_serializables()

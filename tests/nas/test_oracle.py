@@ -128,9 +128,9 @@ def test_latency_constraint_filters_candidates(tmp_path):
 
     refused = []
 
-    def constraint(values, cost):
+    def constraint(candidate):
         # A stand-in latency model: 1 ms per 40 M MACs.
-        latency = cost.macs / 40e6
+        latency = candidate.macs / 40e6
         if latency > 6.0:
             refused.append(latency)
             return "over the latency budget"

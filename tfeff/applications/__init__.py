@@ -1,6 +1,7 @@
 """keras.applications-style constructors."""
 
 import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 from tfeff._lazy import register_serializables
 from tfeff.applications.common import list_models
 from tfeff.applications.detection import ESPNetV2SSD

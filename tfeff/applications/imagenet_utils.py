@@ -1,5 +1,7 @@
 """`preprocess_input` and `decode_predictions`, as in keras.applications."""
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 

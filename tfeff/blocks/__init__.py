@@ -4,6 +4,7 @@ Importing this package registers every builder.
 """
 
 import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 from tfeff._lazy import register_serializables
 from tfeff.blocks import conv_bn_act  # noqa: F401  (registers "convbnact")
 from tfeff.blocks import dice  # noqa: F401  (registers "dice", "dicedown")

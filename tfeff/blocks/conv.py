@@ -6,6 +6,8 @@ Every weight lives in a built-in Keras layer (`Conv2D`, `DepthwiseConv2D`,
 `BatchNormalization`, `PReLU`, `Dense`).
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import contextlib
 import contextvars
 

@@ -21,6 +21,8 @@ Deviations from reference:
   PyTorch's: symmetric, epsilon 1e-5, average pools counting padding).
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 from tfeff.blocks.conv import CONV_KERNEL_INITIALIZER

@@ -11,6 +11,8 @@ Deviations from reference:
   (`ArchSpec.numerics`; ESPNetv2's are PyTorch's, which counts it).
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 from tfeff.blocks.conv import activation_layer

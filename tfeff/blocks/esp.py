@@ -12,6 +12,8 @@ Deviations from reference:
   1e-3, padding counted, as the reference).
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 from tfeff.blocks.conv import activation_layer

@@ -10,6 +10,8 @@ Deviations from reference:
   and epsilon are the network's numerics (GhostNet's are PyTorch's).
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 from tfeff.blocks.conv import activation_layer

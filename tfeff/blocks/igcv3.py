@@ -11,6 +11,8 @@ pad as the network's numerics say (IGCV3-D's, from MXNet: symmetric,
 epsilon 1e-5).
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 from tfeff.blocks.conv import activation_layer

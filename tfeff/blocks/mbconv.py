@@ -33,6 +33,8 @@ Deviations from reference:
   `tf_mixnet_*` with TensorFlow's and timm's `mixnet_*` with PyTorch's.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 from tfeff.blocks.conv import activation_parts

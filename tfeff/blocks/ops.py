@@ -5,6 +5,8 @@ weighted layers. Each `__init__` argument is a public attribute and appears in
 `get_config()`.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 

@@ -9,6 +9,8 @@ part. A single tensor is the one-part case and emits exactly the layers it
 always did.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 from tfeff.blocks.ops import ChannelSplit

@@ -20,6 +20,8 @@ weights maps one onto the other (at 0.5x the widths happen to agree;
 ../shared/reference/checkpoints.md §3).
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 from tfeff.blocks.conv import activation_layer

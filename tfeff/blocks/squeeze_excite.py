@@ -9,6 +9,8 @@ Deviations from reference: none. The reduce activation is fused into
 fuses the same way; `se_gate` is the multiply.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 from tfeff.blocks.conv import CONV_KERNEL_INITIALIZER

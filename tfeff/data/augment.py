@@ -22,6 +22,8 @@ Transforms (albumentations 2.0.8):
   stretched to the square input).
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import threading
 
 import numpy as np

@@ -6,6 +6,8 @@ mapped to the 19 train ids (255 ignored) through cityscapesScripts' table
 training=...)` yields `(images float32 [0, 255], masks int32 trainIds)`.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import glob
 import os
 

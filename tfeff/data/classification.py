@@ -14,6 +14,8 @@ validation parts.
   gif, webp), class names sorted; a stratified validation split.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import dataclasses
 import os
 
@@ -21,6 +23,8 @@ import numpy as np
 from PIL import Image
 
 from tfeff._cli import MissingPackageError
+from tfeff.data.names import DATASETS  # noqa: F401  (re-exported)
+from tfeff.data.names import check_dataset_name
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 
@@ -250,29 +254,6 @@ def load_image_folder(
         labels[val],
         tuple(classes),
         skipped=tuple(errors.sources),
-    )
-
-
-DATASETS = ("digits", "cifar10", "folder:PATH")
-
-
-def check_dataset_name(name):
-    """Raises `ValueError` for anything but `digits`, `cifar10`, `folder:PATH`."""
-    if not isinstance(name, str):
-        raise TypeError(f"`dataset` must be a str. Received: dataset={name!r}")
-    if name in ("digits", "cifar10"):
-        return
-    if name.startswith("folder:") and len(name) > len("folder:"):
-        path = name[len("folder:") :]
-        if not os.path.isdir(path):
-            raise ValueError(
-                f"`dataset` names a folder that does not exist. "
-                f"Received: dataset={name!r}"
-            )
-        return
-    raise ValueError(
-        f"`dataset` must be one of {', '.join(DATASETS)}. "
-        f"Received: dataset={name!r}"
     )
 
 

@@ -13,6 +13,8 @@ training=...)` yields `(images float32 [0, 255], targets)` with targets
 (max_boxes,) int32 (0 = padding), "num_boxes", "image_id"}`.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import contextlib
 import io
 import json

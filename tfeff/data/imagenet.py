@@ -11,6 +11,8 @@
 training=...)` yields `(images float32 [0, 255], labels int32)`.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import glob
 import os
 

@@ -20,6 +20,8 @@ pictures are small and procedural.
 Command line: `python -m tfeff.data.make_toy --format imagenet --out DIR`.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import io
 import os
 

@@ -2,30 +2,30 @@
 SavedModel folder and ONNX.
 
 TensorFlow-only code; the models themselves stay backend-agnostic.
+
+Names import on first use (`tfeff/_lazy.py`), so `tfeff-export --help`
+starts no TensorFlow.
 """
 
-import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
-from tfeff._lazy import register_serializables
-from tfeff.export.edgetpu import EdgeTPUReport
-from tfeff.export.edgetpu import analyze as edgetpu_analyze
-from tfeff.export.edgetpu import to_edgetpu
-from tfeff.export.formats import to_onnx
-from tfeff.export.formats import to_saved_model
-from tfeff.export.tflite import TFLiteRunner
-from tfeff.export.tflite import read_metadata
-from tfeff.export.tflite import to_tflite
-from tfeff.export.tflite import verify
+from tfeff._lazy import lazy_exports
 
-__all__ = [
-    "EdgeTPUReport",
-    "TFLiteRunner",
-    "edgetpu_analyze",
-    "read_metadata",
-    "to_edgetpu",
-    "to_onnx",
-    "to_saved_model",
-    "to_tflite",
-    "verify",
-]
-
-register_serializables(ignore=(__name__,))
+_SUBMODULES = ("cli", "detection", "edgetpu", "formats", "metadata", "tflite")
+_EXPORTS = {
+    "EdgeTPUReport": "tfeff.export.edgetpu",
+    "to_edgetpu": "tfeff.export.edgetpu",
+    "edgetpu_analyze": ("tfeff.export.edgetpu", "analyze"),
+    "to_onnx": "tfeff.export.formats",
+    "to_saved_model": "tfeff.export.formats",
+    "TFLiteRunner": "tfeff.export.tflite",
+    "read_metadata": "tfeff.export.tflite",
+    "to_tflite": "tfeff.export.tflite",
+    "verify": "tfeff.export.tflite",
+    "cli": "tfeff.export.cli",
+    "detection": "tfeff.export.detection",
+    "edgetpu": "tfeff.export.edgetpu",
+    "formats": "tfeff.export.formats",
+    "metadata": "tfeff.export.metadata",
+    "tflite": "tfeff.export.tflite",
+}
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
+__all__ = sorted(set(_EXPORTS) - set(_SUBMODULES))

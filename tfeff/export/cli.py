@@ -163,11 +163,13 @@ def _fail(parser, message):
 
 def main(argv=None):
     from tfeff._cli import errors_as_one_line
+    from tfeff._console import quiet_keras_import
     from tfeff._console import set_verbose
 
     parser = _parser()
     args = parser.parse_args(argv)
     set_verbose(args.verbose)
+    quiet_keras_import()  # After --help: it answers without TensorFlow.
     with errors_as_one_line(parser, args):
         return run(parser, args)
 

@@ -9,6 +9,8 @@ loop over classes; the best `candidates` scores enter it (reference: every
 score above the threshold, top 200 per class).
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 import numpy as np
 

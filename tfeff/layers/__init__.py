@@ -1,6 +1,7 @@
 """Public Keras layers: tfeff's blocks and the weightless helpers."""
 
 import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 from tfeff._lazy import register_serializables
 from tfeff.blocks.ops import BilinearResize
 from tfeff.blocks.ops import ChannelShuffle

@@ -6,6 +6,8 @@ once. The weights live in the built-in Keras layers of that graph, named
 `{layer name}_{part}` like the layers of a tfeff model.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import dataclasses
 
 import keras

@@ -6,6 +6,8 @@ pooling and, optionally, the classification layer on the same graph (flat,
 not nested, so QAT and TFLite conversion see one functional graph).
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import math
 
 import keras

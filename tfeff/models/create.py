@@ -1,5 +1,7 @@
 """`create_model`: registry + builder + weights."""
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import dataclasses
 
 import keras

@@ -30,6 +30,8 @@ Deviations from reference:
   returns only the decoder's output.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import math
 
 import keras

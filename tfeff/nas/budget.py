@@ -7,20 +7,75 @@ trial to fail (failed trials abort a search after a few in a row, §4.2).
 """
 
 import dataclasses
-from dataclasses import dataclass
 
 from tfeff.profile.budget import format_macs
+from tfeff.profile.cost import estimate_cost
+from tfeff.spec.notation import encode_arch
+from tfeff.spec.scaling import CompoundScaling
+from tfeff.spec.scaling import scale_arch
+from tfeff.spec.validate import validate_arch
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A sampled architecture with its cost."""
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """What a search may spend: one value from parsing to the report.
 
-    values: dict
-    arch: str
-    params: int
-    macs: int
-    extras: dict = dataclasses.field(default_factory=dict)
+    Attributes:
+        macs: int or None. Multiply-adds at `resolution`; None: no MACs
+            budget.
+        latency_ms: float or None. Measured latency on this host; None: no
+            latency budget.
+        resolution: int. Deployment resolution the costs are taken at.
+        num_classes: int or None. Classifier width in the cost; None while
+            the data set is not loaded: checks then cost the backbone and
+            head alone, a lower bound of every candidate's cost.
+    """
+
+    macs: int = None
+    latency_ms: float = None
+    resolution: int = 224
+    num_classes: int = None
+
+    def __post_init__(self):
+        if self.macs is not None and (
+            isinstance(self.macs, bool)
+            or not isinstance(self.macs, int)
+            or self.macs <= 0
+        ):
+            raise ValueError(
+                f"`macs` must be a positive int or None. Received: macs={self.macs!r}"
+            )
+        if self.latency_ms is not None and not (
+            isinstance(self.latency_ms, (int, float))
+            and not isinstance(self.latency_ms, bool)
+            and self.latency_ms > 0
+        ):
+            raise ValueError(
+                "`latency_ms` must be a number > 0 or None. Received: "
+                f"latency_ms={self.latency_ms!r}"
+            )
+        if self.macs is None and self.latency_ms is None:
+            raise ValueError("A budget needs MACs, a latency or both.")
+
+    def with_classes(self, num_classes):
+        """The same budget, costed with a classifier of `num_classes`."""
+        return dataclasses.replace(self, num_classes=num_classes)
+
+    def describe(self):
+        """`"400.0 M MACs (multiply-adds) at 224x224"`, or "no MACs budget"."""
+        if self.macs is None:
+            return "no MACs budget"
+        side = self.resolution
+        return f"{format_macs(self.macs)} at {side}x{side}"
+
+    def to_json(self):
+        return {
+            "macs": self.macs,
+            "text": self.describe(),
+            "latency_ms": self.latency_ms,
+            "resolution": self.resolution,
+            "num_classes": self.num_classes,
+        }
 
 
 def smallest_candidate(space):
@@ -91,7 +146,7 @@ def sample_within_budget(
             `space.resolution`; None for no MACs budget.
         propose: optional callable `rng -> values` (e.g. a mutation of a
             parent); defaults to `space.sample`.
-        accept: optional callable `(values, cost) -> dict, str or None`,
+        accept: optional callable `(candidate) -> dict, str or None`,
             asked after the MACs check: a dict accepts the draw and becomes
             `Candidate.extras`; a str (why: "tried already", "over the
             latency budget") or None refuses it.
@@ -115,21 +170,19 @@ def sample_within_budget(
     for _ in range(max_draws):
         values = propose(rng)
         try:
-            cost = space.cost(values)
+            candidate = space.candidate(values)
         except ValueError:
             # An invalid combination (e.g. an EESP that cannot widen).
             refuse("invalid")
             continue
-        if budget_macs is not None and cost.macs > budget_macs:
+        if budget_macs is not None and candidate.macs > budget_macs:
             refuse("over the MACs budget")
             continue
-        extras = {} if accept is None else accept(values, cost)
+        extras = {} if accept is None else accept(candidate)
         if not isinstance(extras, dict):
             refuse(extras if isinstance(extras, str) else "refused")
             continue
-        return Candidate(
-            values, space.arch(values), cost.params, cost.macs, extras
-        )
+        return dataclasses.replace(candidate, extras=extras)
     budget = "the budget" if budget_macs is None else format_macs(budget_macs)
     reasons = ", ".join(f"{n} {why}" for why, n in rejected.items())
     raise BudgetExceededError(
@@ -163,14 +216,6 @@ def widen_to_budget(
         (multiplier, arch string, CostReport), or None when even `arch`
         itself does not fit.
     """
-    import dataclasses
-
-    from tfeff.profile.cost import estimate_cost
-    from tfeff.spec.notation import encode_arch
-    from tfeff.spec.scaling import CompoundScaling
-    from tfeff.spec.scaling import scale_arch
-    from tfeff.spec.validate import validate_arch
-
     base_scaling = base_scaling or CompoundScaling()
     best = None
     for step in range(100, 301):

@@ -57,7 +57,7 @@ def parse_latency(text):
 
 
 def build_parser():
-    from tfeff.nas.pipeline import SearchConfig
+    from tfeff.nas.config import SearchConfig
 
     d = SearchConfig()  # One place for the defaults.
     parser = argparse.ArgumentParser(
@@ -220,9 +220,9 @@ def build_parser():
 
 def config_from_args(args, parser):
     """`SearchConfig` from parsed arguments; argument errors exit early."""
-    from tfeff.nas.pipeline import SearchConfig
-    from tfeff.nas.pipeline import default_out_dir
-    from tfeff.nas.pipeline import latest_run
+    from tfeff.nas.config import SearchConfig
+    from tfeff.nas.config import default_out_dir
+    from tfeff.nas.config import latest_run
     from tfeff.nas.tuner import is_worker
     from tfeff.profile.budget import parse_budget
 
@@ -300,11 +300,13 @@ def config_from_args(args, parser):
 
 
 def main(argv=None):
+    from tfeff._console import quiet_keras_import
     from tfeff._console import set_verbose
 
     parser = build_parser()
     args = parser.parse_args(argv)
     set_verbose(args.verbose)
+    quiet_keras_import()  # After --help: it answers without TensorFlow.
     config = config_from_args(args, parser)
     from tfeff.nas.pipeline import prepare
     from tfeff.nas.pipeline import run_search

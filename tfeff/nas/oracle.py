@@ -23,6 +23,8 @@ The oracle also keeps `trials.jsonl` (one line per finished trial) beside
 the tuner's project, rewritten atomically after each trial.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import json
 import os
 import random
@@ -64,8 +66,8 @@ class BudgetedOracle(keras_tuner.Oracle):
         seed_values: list of candidate dicts tried first (e.g. baselines).
         seed_labels: names of `seed_values` (e.g. "GhostNet style"),
             recorded with their trials.
-        constraint: optional callable `(values, cost) -> dict, str or
-            None`: extra measurements for a candidate (e.g.
+        constraint: optional callable `(candidate) -> dict, str or
+            None` (a `Candidate`): extra measurements for it (e.g.
             `{"latency_ms": 7.1}`), or why it breaks a further budget ("over
             the latency budget"; None says no more).
         population_size, tournament_size: regularized-evolution settings.
@@ -148,12 +150,12 @@ class BudgetedOracle(keras_tuner.Oracle):
             and trial.score is not None
         ]
 
-    def _accept(self, values, cost):
-        if self._duplicate(values):
+    def _accept(self, candidate):
+        if self._duplicate(candidate.values):
             return "tried already"
         if self.constraint is None:
             return {}
-        return self.constraint(values, cost)
+        return self.constraint(candidate)
 
     def _draw(self, rng, propose=None, max_draws=None):
         return sample_within_budget(
@@ -306,7 +308,9 @@ class BudgetedOracle(keras_tuner.Oracle):
         }
         info = dict(self.candidates.get(trial.trial_id, {}))
         if "arch" not in info:
-            info["arch"] = self.space.arch(trial.hyperparameters.values)
+            info["arch"] = self.space.candidate(
+                trial.hyperparameters.values
+            ).arch
         return {
             "trial_id": trial.trial_id,
             "status": trial.status,

@@ -28,9 +28,7 @@ Files in `out`:
 """
 
 import dataclasses
-import datetime
 import fcntl
-import glob
 import json
 import os
 import platform
@@ -39,7 +37,6 @@ import time
 
 import numpy as np
 
-from tfeff.data.classification import check_dataset_name
 from tfeff.data.classification import load_dataset
 from tfeff.files import atomic_write_json
 from tfeff.files import atomic_write_text
@@ -47,130 +44,19 @@ from tfeff.files import load_model
 from tfeff.files import save_keras_atomically
 from tfeff.nas.budget import check_budget
 from tfeff.nas.budget import widen_to_budget
+from tfeff.nas.config import _RESUMABLE_CHANGES  # noqa: F401
+from tfeff.nas.config import MACS_UNIT
+from tfeff.nas.config import SearchConfig
+from tfeff.nas.config import default_out_dir
+from tfeff.nas.config import latest_run
 from tfeff.nas.progress import QAT_EPOCH_UNITS
 from tfeff.nas.progress import RunClock
 from tfeff.nas.progress import format_duration
-from tfeff.nas.proxy import ProxySettings
 from tfeff.nas.proxy import evaluate_accuracy
 from tfeff.nas.proxy import train_candidate
-from tfeff.nas.space import KINDS
 from tfeff.nas.space import SearchSpace
 from tfeff.nas.space import scaled_baselines
 from tfeff.profile.budget import format_macs
-
-MACS_UNIT = "MACs (multiply-adds)"
-
-
-@dataclasses.dataclass(frozen=True)
-class SearchConfig:
-    """Settings of one search run (see `tfeff-search --help`)."""
-
-    budget_macs: int | None = 400_000_000
-    latency_budget_ms: float | None = None
-    latency_mode: str = "int8"
-    latency_threads: int = 1
-    resolution: int = 224
-    proxy_resolution: int = 32
-    dataset: str = "digits"
-    kinds: tuple = KINDS
-    skeleton: str = "efficientnet"
-    trials: int = 6
-    epochs_per_trial: int = 2
-    oracle: str = "evolution"
-    baselines: bool = True
-    retrain_top: int = 2
-    fill_budget: bool = True
-    retrain_epochs: int = 3
-    retrain_seeds: int = 1
-    qat_epochs: int = 1
-    seed: int = 0
-    out: str | None = None
-    edgetpu: bool = True
-    verbose: int = 1
-
-    def __post_init__(self):
-        def positive_int(name, minimum=1):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or value < minimum
-            ):
-                raise ValueError(
-                    f"`{name}` must be an int >= {minimum}. Received: {name}={value!r}"
-                )
-
-        for name in (
-            "trials",
-            "epochs_per_trial",
-            "retrain_top",
-            "retrain_epochs",
-            "retrain_seeds",
-        ):
-            positive_int(name)
-        positive_int("qat_epochs", 0)
-        positive_int("seed", 0)  # numpy's generators take no negative seed
-        positive_int("latency_threads")
-        positive_int("resolution", 32)
-        # The skeleton's total stride is 32.
-        positive_int("proxy_resolution", 32)
-        if self.budget_macs is None and self.latency_budget_ms is None:
-            raise ValueError("Give a MACs budget, a latency budget, or both.")
-        if (
-            self.latency_budget_ms is not None
-            and not self.latency_budget_ms > 0
-        ):
-            raise ValueError(
-                "`latency_budget_ms` must be > 0. Received: "
-                f"latency_budget_ms={self.latency_budget_ms!r}"
-            )
-        if self.latency_mode not in ("int8", "float32"):
-            raise ValueError(
-                "`latency_mode` must be 'int8' or 'float32'. Received: "
-                f"latency_mode={self.latency_mode!r}"
-            )
-        if self.oracle not in ("random", "evolution", "bayesian"):
-            raise ValueError(
-                "`oracle` must be 'random', 'evolution' or 'bayesian'. "
-                f"Received: oracle={self.oracle!r}"
-            )
-        check_dataset_name(self.dataset)
-
-    def to_json(self):
-        data = dataclasses.asdict(self)
-        data["kinds"] = list(self.kinds)
-        data["macs_unit"] = MACS_UNIT
-        return data
-
-    @property
-    def proxy(self):
-        return ProxySettings(epochs=self.epochs_per_trial, seed=self.seed)
-
-
-# Settings that may differ when resuming (they do not change what a trial is).
-_RESUMABLE_CHANGES = {
-    "trials",
-    "out",
-    "verbose",
-    "edgetpu",
-    "retrain_top",
-    "retrain_seeds",
-}
-
-
-def default_out_dir(root="runs"):
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return os.path.join(root, f"search-{stamp}")
-
-
-def latest_run(root="runs"):
-    """The newest `runs/search-*` holding a `config.json`, or None."""
-    runs = sorted(
-        path
-        for path in glob.glob(os.path.join(root, "search-*"))
-        if os.path.isfile(os.path.join(path, "config.json"))
-    )
-    return runs[-1] if runs else None
 
 
 def _check_resume(config, out):
@@ -306,20 +192,24 @@ def unlock_run_folder(out):
         os.close(fd)
 
 
-def build_space(config):
+def build_space(config, budget):
+    """The search space costed as `budget` says (its resolution and, once
+    the data set is loaded, its classifier)."""
     return SearchSpace(
         kinds=config.kinds,
         skeleton=config.skeleton,
-        resolution=config.resolution,
-        num_classes=10,  # Re-costed with the data set's classes in run_search.
+        resolution=budget.resolution,
+        num_classes=budget.num_classes,
     )
 
 
 def prepare(config):
     """Checks everything that can be checked before any work.
 
-    Returns:
-        `SearchSpace`.
+    The data set is not loaded yet, so the MACs check costs the backbone
+    and head without the classifier: a lower bound, so a budget refused
+    here is refused by every candidate (`_run` checks again with the
+    data's classes).
 
     Raises:
         ValueError: the budget is unparsable or no candidate fits it, the
@@ -327,12 +217,11 @@ def prepare(config):
     """
     from tfeff.nas.tuner import is_worker
 
-    space = build_space(config)
-    if config.budget_macs is not None:
-        check_budget(space, config.budget_macs)
+    budget = config.budget
+    if budget.macs is not None:
+        check_budget(build_space(config, budget), budget.macs)
     if config.out is not None and not is_worker():
         lock_run_folder(config.out)
-    return space
 
 
 def retrain_seeds(config):
@@ -398,9 +287,9 @@ def _retrain(config, data, oracle, out, phases, clock=None):
             )
             results.append(entry)
             continue
-        searched_arch = oracle.space.arch(trial.hyperparameters.values)
+        searched = oracle.space.candidate(trial.hyperparameters.values)
+        searched_arch, cost = searched.arch, searched.cost
         arch, multiplier = searched_arch, 1.0
-        cost = oracle.space.cost(trial.hyperparameters.values)
         widened = None
         if config.fill_budget and config.latency_budget_ms is None:
             widened = widen_to_budget(
@@ -612,7 +501,7 @@ def _check_latency_budget(config, space, data):
     # A budget nothing can meet is an error before the search: the
     # cheapest corner of the space is (nearly always) the fastest.
     cheapest = smallest_candidate(space)
-    fastest = table.predict(space.arch(cheapest[0]))
+    fastest = table.predict(space.candidate(cheapest[0]).arch)
     table.save()
     if fastest > config.latency_budget_ms:
         raise BudgetExceededError(
@@ -679,64 +568,116 @@ def run_search(config):
     clock = RunClock(config)
     enable_determinism()
     out = config.out
-    space = prepare(config)
+    prepare(config)
     try:
-        return _run(config, space, phases, start, clock)
+        return _run(config, phases, start, clock)
     finally:
         unlock_run_folder(out)
 
 
-def _run(config, space, phases, start, clock):
-    from tfeff.nas.oracle import BudgetedOracle
-    from tfeff.nas.tuner import ProxyTuner
+def _run(config, phases, start, clock):
+    """The pipeline as steps: data, budget, search, winner, QAT and export,
+    report. Each step keeps what it finished, so a rerun resumes."""
     from tfeff.nas.tuner import is_worker
 
-    out = config.out
-    if os.path.isfile(os.path.join(out, "config.json")):
-        _check_resume(config, out)
-        resuming = True
-    else:
-        resuming = False
+    resuming = _check_resumable(config)
     with phases("data"):
         data = load_dataset(
             config.dataset, config.proxy_resolution, seed=config.seed
         )
-    space.num_classes = data.num_classes
-    _say(config, f"Data: {data.describe()}")
-    budget_text = (
-        f"{format_macs(config.budget_macs)} at {config.resolution}x{config.resolution}"
-        if config.budget_macs is not None
-        else "no MACs budget"
-    )
-    _say(config, f"Budget: {budget_text}")
-
-    constraint = None
-    latency_table = None
-    fits = None
-    if config.latency_budget_ms is not None:
-        latency_table = _check_latency_budget(config, space, data)
-
-        def constraint(values, cost):
-            latency, why = latency_table.fits(
-                space.arch(values), config.latency_budget_ms
-            )
-            return why or {"latency_ms": latency}
-
-        def fits(values):
-            return isinstance(constraint(values, None), dict)
-
+    budget, space = _costed_space(config, data)
+    latency_table, constraint = _latency_constraint(config, space, data, budget)
     if not resuming and not is_worker():
         # Written once every check has passed: a run that failed its checks
         # leaves nothing to --resume.
-        atomic_write_json(os.path.join(out, "config.json"), config.to_json())
+        atomic_write_json(
+            os.path.join(config.out, "config.json"), config.to_json()
+        )
+    oracle = _search(config, data, space, budget, constraint, phases, clock)
+    if oracle is None:  # A keras-tuner worker: the chief does the rest.
+        return None
+    if latency_table is not None:
+        latency_table.save()
+    winner, retrained = _choose_winner(
+        config, data, oracle, config.out, phases, clock
+    )
+    _announce_winner(config, oracle, winner)
+    winner_path = os.path.join(config.out, "winner.keras")
+    export = _qat_and_export(
+        config, data, winner_path, config.out, phases, clock
+    )
+    if latency_table is not None:
+        with phases("latency check"):
+            winner["latency_check"] = latency_table.check(winner["arch"])
+    summary = _write_report(
+        config,
+        data,
+        budget,
+        oracle,
+        winner,
+        retrained,
+        export,
+        resuming=resuming,
+        phases=phases,
+        start=start,
+    )
+    _say_done(config, summary)
+    return summary
+
+
+def _check_resumable(config):
+    """Whether `config.out` holds this search already (refused if another)."""
+    if os.path.isfile(os.path.join(config.out, "config.json")):
+        _check_resume(config, config.out)
+        return True
+    return False
+
+
+def _costed_space(config, data):
+    """The budget with the data set's classifier, and the space costed so."""
+    budget = config.budget.with_classes(data.num_classes)
+    space = build_space(config, budget)
+    if budget.macs is not None:
+        check_budget(space, budget.macs)  # Exact now, with the classifier.
+    _say(config, f"Data: {data.describe()}")
+    _say(config, f"Budget: {budget.describe()}")
+    return budget, space
+
+
+def _latency_constraint(config, space, data, budget):
+    """(latency table, the sampler's constraint), or (None, None) without a
+    latency budget."""
+    if budget.latency_ms is None:
+        return None, None
+    table = _check_latency_budget(config, space, data)
+
+    def constraint(candidate):
+        latency, why = table.fits(candidate.arch, budget.latency_ms)
+        return why or {"latency_ms": latency}
+
+    return table, constraint
+
+
+def _search(config, data, space, budget, constraint, phases, clock):
+    """Runs (or resumes) the trials; returns the oracle, None on a worker."""
+    from tfeff.nas.oracle import BudgetedOracle
+    from tfeff.nas.tuner import ProxyTuner
+    from tfeff.nas.tuner import is_worker
+
     baselines = []
     if config.baselines:
         # Scaled to the MACs budget and, with a latency budget, down to the
         # widest scaling that meets it.
-        baselines = scaled_baselines(space, config.budget_macs, fits=fits)
+        fits = None
+        if constraint is not None:
+
+            def fits(values):
+                return isinstance(constraint(space.candidate(values)), dict)
+
+        baselines = scaled_baselines(space, budget.macs, fits=fits)
     oracle = BudgetedOracle(
         space,
-        config.budget_macs,
+        budget.macs,
         strategy=config.oracle,
         max_trials=config.trials,
         seed=config.seed,
@@ -748,7 +689,7 @@ def _run(config, space, phases, start, clock):
         oracle,
         data,
         config.proxy,
-        directory=out,
+        directory=config.out,
         project_name="tuner",
         overwrite=False,
         verbose=config.verbose,
@@ -758,8 +699,6 @@ def _run(config, space, phases, start, clock):
         tuner.search(verbose=0)  # ProxyTuner prints its own progress.
     if is_worker():
         return None
-    if latency_table is not None:
-        latency_table.save()
     oracle = tuner.oracle
     oracle.write_trials_log()
     if config.trials > len(oracle.end_order):
@@ -768,10 +707,13 @@ def _run(config, space, phases, start, clock):
             f"The space within the budget ran out after "
             f"{len(oracle.end_order)} of {config.trials} trials.",
         )
+    return oracle
 
-    winner, retrained = _choose_winner(config, data, oracle, out, phases, clock)
-    winner_path = os.path.join(out, "winner.keras")
+
+def _announce_winner(config, oracle, winner):
+    # Whether the search found anything better than what it was seeded with.
     baseline = oracle.candidates.get(winner["trial_id"], {}).get("baseline")
+    winner["baseline"] = baseline
     _say(
         config,
         f"Winner: trial {winner['trial_id']}, "
@@ -780,28 +722,35 @@ def _run(config, space, phases, start, clock):
         f"{winner['val_accuracy']:.4f}",
     )
 
-    export = _qat_and_export(config, data, winner_path, out, phases, clock)
 
-    if latency_table is not None:
-        with phases("latency check"):
-            winner["latency_check"] = latency_table.check(winner["arch"])
+def _write_report(
+    config,
+    data,
+    budget,
+    oracle,
+    winner,
+    retrained,
+    export,
+    *,
+    resuming,
+    phases,
+    start,
+):
+    """`summary.json` and the Pareto plots (`pareto.png`, and
+    `pareto_latency.png` for a latency budget); returns the summary."""
+    from tfeff.nas.report import plot_pareto
 
+    out = config.out
     records = [oracle.trial_record(oracle.trials[t]) for t in oracle.end_order]
     baseline_ids = {
         record["baseline"]: record["trial_id"]
         for record in records
         if record.get("baseline")
     }
-    # Whether the search found anything better than what it was seeded with.
-    winner["baseline"] = baseline
     summary = {
         "command_settings": config.to_json(),
         "macs_unit": MACS_UNIT,
-        "budget": {
-            "macs": config.budget_macs,
-            "text": budget_text,
-            "latency_ms": config.latency_budget_ms,
-        },
+        "budget": budget.to_json(),
         "dataset": data.describe(),
         "trials": {
             "planned": config.trials,
@@ -822,8 +771,6 @@ def _run(config, space, phases, start, clock):
         "wall_seconds_this_run": round(time.perf_counter() - start, 1),
     }
     atomic_write_json(os.path.join(out, "summary.json"), summary)
-    from tfeff.nas.report import plot_pareto
-
     plot_pareto(
         records,
         os.path.join(out, "pareto.png"),
@@ -838,10 +785,10 @@ def _run(config, space, phases, start, clock):
             if winner.get("channel_multiplier", 1.0) != 1.0
             else None
         ),
-        budget_macs=config.budget_macs,
-        title=f"Search on {data.name} · budget {budget_text}",
+        budget_macs=budget.macs,
+        title=f"Search on {data.name} · budget {budget.describe()}",
     )
-    if latency_table is not None:
+    if budget.latency_ms is not None:
         # The second plot of a latency search: what MnasNet plots.
         plot_pareto(
             records,
@@ -849,10 +796,16 @@ def _run(config, space, phases, start, clock):
             baselines=baseline_ids,
             winner_trial=winner["trial_id"],
             title=f"Search on {data.name} · latency budget "
-            f"{config.latency_budget_ms:.3g} ms",
+            f"{budget.latency_ms:.3g} ms",
             x="latency_ms",
-            budget_ms=config.latency_budget_ms,
+            budget_ms=budget.latency_ms,
         )
+    return summary
+
+
+def _say_done(config, summary):
+    winner = summary["winner"]
+    baseline = winner.get("baseline")
     latency = ""
     if "latency_check" in winner:
         check = winner["latency_check"]
@@ -877,9 +830,9 @@ def _run(config, space, phases, start, clock):
         + (f" (the seeded {baseline})" if baseline else "")
         + f", {format_macs(winner['macs'])}{latency}, validation accuracy "
         f"{winner['val_accuracy']:.4f} float, "
-        f"{export['int8_val_accuracy']:.4f} int8 TFLite. Report: {out}",
+        f"{winner['int8_val_accuracy']:.4f} int8 TFLite. Report: "
+        f"{config.out}",
     )
-    return summary
 
 
 __all__ = ["SearchConfig", "default_out_dir", "latest_run", "run_search"]

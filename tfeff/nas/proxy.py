@@ -9,7 +9,8 @@ momentum; the proxy trains with 0.9 so validation sees calibrated
 statistics (the final model keeps the published 0.99).
 """
 
-import dataclasses
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import math
 import time
 
@@ -17,50 +18,7 @@ import keras
 import numpy as np
 
 from tfeff.models.builder import build_image_classifier
-
-
-@dataclasses.dataclass(frozen=True)
-class ProxySettings:
-    """How a candidate is trained on the proxy task.
-
-    Attributes:
-        epochs: int. Training epochs.
-        batch_size: int.
-        learning_rate: float. Peak SGD learning rate.
-        momentum: float. Nesterov momentum.
-        weight_decay: float. Decoupled weight decay.
-        label_smoothing: float.
-        bn_momentum: float. Batch-norm moving-average momentum while training.
-        dropout_rate: float. Dropout before the classifier.
-        seed: int. Weight initialization and shuffling.
-    """
-
-    epochs: int = 3
-    batch_size: int = 32
-    learning_rate: float = 0.02
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    label_smoothing: float = 0.1
-    bn_momentum: float = 0.9
-    dropout_rate: float = 0.1
-    seed: int = 0
-
-    def __post_init__(self):
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or value < 1
-            ):
-                raise ValueError(
-                    f"`{name}` must be a positive int. Received: {name}={value!r}"
-                )
-        if not self.learning_rate > 0:
-            raise ValueError(
-                "`learning_rate` must be > 0. Received: "
-                f"learning_rate={self.learning_rate!r}"
-            )
+from tfeff.nas.config import ProxySettings
 
 
 def enable_determinism():

@@ -26,6 +26,7 @@ dense layer; ../shared/reference/architectures.md, GhostNet). On the digits
 proxy the fc head is worth about a point at 3 epochs (benchmarks/RESULTS.md).
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 from tfeff.profile.cost import estimate_cost
@@ -111,6 +112,32 @@ def _format_ratio(value):
     return f"{value:g}"
 
 
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """One point of a search space: hyperparameter values → arch → cost.
+
+    Attributes:
+        values: dict. The hyperparameter values (keras-tuner's).
+        arch: str. The arch string they decode into.
+        cost: CostReport. At the space's resolution and class count.
+        extras: dict. What the sampler's constraint added (measured
+            latency, ...).
+    """
+
+    values: dict
+    arch: str
+    cost: object
+    extras: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def params(self):
+        return self.cost.params
+
+    @property
+    def macs(self):
+        return self.cost.macs
+
+
 class SearchSpace:
     """Block choices per stage of a skeleton.
 
@@ -161,6 +188,9 @@ class SearchSpace:
         self.skeleton = skeleton
         self.resolution = resolution
         self.num_classes = num_classes
+        # values -> Candidate (or the ValueError it raised): sampling,
+        # the oracle, the tuner and the report all ask for the same ones.
+        self._candidates = {}
 
     # --- choices -----------------------------------------------------------
     def choices(self):
@@ -264,16 +294,39 @@ class SearchSpace:
         )
         return " | ".join(tokens)
 
+    def candidate(self, values):
+        """The `Candidate` of `values`: its arch and cost, computed once.
+
+        Raises:
+            ValueError: the values do not make a valid architecture.
+        """
+        key = tuple(sorted(values.items()))
+        found = self._candidates.get(key)
+        if found is None:
+            try:
+                arch = self.arch(values)
+                spec = validate_arch(decode_arch(arch))
+                found = Candidate(
+                    values=dict(values),
+                    arch=arch,
+                    cost=estimate_cost(
+                        spec, self.resolution, num_classes=self.num_classes
+                    ),
+                )
+            except ValueError as error:
+                found = error
+            self._candidates[key] = found
+        if isinstance(found, ValueError):
+            raise found
+        return found
+
     def cost(self, values):
         """`CostReport` of a candidate at the deployment resolution.
 
         Raises:
             ValueError: the candidate is not a valid architecture.
         """
-        spec = validate_arch(decode_arch(self.arch(values)))
-        return estimate_cost(
-            spec, self.resolution, num_classes=self.num_classes
-        )
+        return self.candidate(values).cost
 
     def describe(self, values):
         """Rows (stage, kind, kernel, expand, se, repeats, filters, stride)."""

@@ -18,6 +18,8 @@ workers with `KERASTUNER_TUNER_ID=tuner0`, `tuner1`, ..., all with the same
 and returns from `search()` when every trial is done; workers train.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import os
 import time
 
@@ -80,8 +82,7 @@ class ProxyTuner(base_tuner.BaseTuner):
 
     # --- trials --------------------------------------------------------------
     def run_trial(self, trial, **kwargs):
-        values = trial.hyperparameters.values
-        arch = self.space.arch(values)
+        arch = self.space.candidate(trial.hyperparameters.values).arch
         fit_verbose = 2 if self.verbose >= 2 else 0
         model, metrics = train_candidate(
             arch,
@@ -115,7 +116,8 @@ class ProxyTuner(base_tuner.BaseTuner):
 
     def on_trial_begin(self, trial):
         self._trial_start = time.perf_counter()
-        cost = self.space.cost(trial.hyperparameters.values)
+        candidate = self.space.candidate(trial.hyperparameters.values)
+        cost = candidate.cost
         info = getattr(self.oracle, "candidates", {}).get(trial.trial_id, {})
         label = info.get("baseline")
         self._print(
@@ -124,7 +126,7 @@ class ProxyTuner(base_tuner.BaseTuner):
             f"[{int(trial.trial_id) + 1}/{self.oracle.max_trials}] "
             f"trial {trial.trial_id}: {format_macs(cost.macs)}, {cost.params / 1e6:.2f}M params"
             + (f", baseline {label}" if label else "")
-            + f": {self.space.arch(trial.hyperparameters.values)}"
+            + f": {candidate.arch}"
         )
         # The draws this proposal cost, and why they were refused (a worker's
         # OracleClient keeps no candidates).

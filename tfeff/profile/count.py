@@ -4,6 +4,8 @@ Independent of `estimate_cost` (it reads layers and shapes, not the spec), so
 the two cross-check each other.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 

@@ -8,6 +8,7 @@ data)` sets the ranges from data instead (post-training quantization).
 """
 
 import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 from tfeff._lazy import register_serializables
 from tfeff.quantize.layers import ActivationQuantizer
 from tfeff.quantize.layers import ChannelAffine

@@ -22,6 +22,8 @@ trainable; moving statistics frozen), so a QAT model has the same trainable
 parameter count as its float model and its weights can be copied back.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 from keras import ops
 

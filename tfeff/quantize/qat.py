@@ -17,6 +17,8 @@ models and unknown layers that hold weights are rejected up front with the
 layer's name.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 from tfeff.quantize.layers import FIXED_RANGES

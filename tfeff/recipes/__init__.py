@@ -8,6 +8,7 @@ weights (the backbone, for detection and segmentation).
 """
 
 import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 from tfeff._lazy import register_serializables
 
 register_serializables(ignore=(__name__,))

@@ -13,6 +13,8 @@ or 512 use the published anchors). The evaluation report is COCO box AP
 again with the same command, a run resumes.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import os
 import sys
 

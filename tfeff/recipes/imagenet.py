@@ -15,6 +15,8 @@ Try it: `python -m tfeff.data.make_toy --format imagenet --out /tmp/toy`
 then `--data-dir /tmp/toy --epochs 2 --image-size 64 --batch-size 8`.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import os
 import sys
 

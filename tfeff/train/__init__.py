@@ -5,30 +5,49 @@ Imported with the first Keras-using tfeff name (`tfeff/_lazy.py`,
 compile config names these losses, metrics and schedules) load with
 `tfeff.load_model`, or with plain `keras.saving.load_model` once tfeff has
 built a model or any Keras-using tfeff package is imported.
+
+Names import on first use (`tfeff/_lazy.py`), so `tfeff-train --help`
+starts no TensorFlow.
 """
 
-import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
-from tfeff._lazy import register_serializables
-from tfeff.train.backup import AtomicBackupAndRestore
-from tfeff.train.coco_eval import coco_detection_metrics
-from tfeff.train.coco_eval import detections_to_coco
-from tfeff.train.losses import SparseCrossEntropyIgnore
-from tfeff.train.metrics import SegmentationIoU
-from tfeff.train.metrics import confusion_matrix
-from tfeff.train.metrics import iou_from_confusion
-from tfeff.train.schedules import PerEpochSchedule
-from tfeff.train.schedules import WarmupExponentialDecay
+from tfeff._lazy import lazy_exports
 
-__all__ = [
-    "AtomicBackupAndRestore",
-    "PerEpochSchedule",
-    "SegmentationIoU",
-    "SparseCrossEntropyIgnore",
-    "WarmupExponentialDecay",
-    "coco_detection_metrics",
-    "confusion_matrix",
-    "detections_to_coco",
-    "iou_from_confusion",
-]
-
-register_serializables(ignore=(__name__,))
+_SUBMODULES = (
+    "_compat",
+    "backup",
+    "cli",
+    "coco_eval",
+    "config",
+    "finetune",
+    "finetune_config",
+    "losses",
+    "metrics",
+    "recipe",
+    "runner",
+    "schedules",
+)
+_EXPORTS = {
+    "AtomicBackupAndRestore": "tfeff.train.backup",
+    "coco_detection_metrics": "tfeff.train.coco_eval",
+    "detections_to_coco": "tfeff.train.coco_eval",
+    "SparseCrossEntropyIgnore": "tfeff.train.losses",
+    "SegmentationIoU": "tfeff.train.metrics",
+    "confusion_matrix": "tfeff.train.metrics",
+    "iou_from_confusion": "tfeff.train.metrics",
+    "PerEpochSchedule": "tfeff.train.schedules",
+    "WarmupExponentialDecay": "tfeff.train.schedules",
+    "_compat": "tfeff.train._compat",
+    "backup": "tfeff.train.backup",
+    "cli": "tfeff.train.cli",
+    "coco_eval": "tfeff.train.coco_eval",
+    "config": "tfeff.train.config",
+    "finetune": "tfeff.train.finetune",
+    "finetune_config": "tfeff.train.finetune_config",
+    "losses": "tfeff.train.losses",
+    "metrics": "tfeff.train.metrics",
+    "recipe": "tfeff.train.recipe",
+    "runner": "tfeff.train.runner",
+    "schedules": "tfeff.train.schedules",
+}
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
+__all__ = sorted(set(_EXPORTS) - set(_SUBMODULES))

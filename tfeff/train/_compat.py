@@ -9,6 +9,8 @@ fixes it is the lowest tfeff supports.
   `mend_multi_worker_fit`.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 

@@ -24,6 +24,8 @@ and changes how the state reaches the disk:
   (`latest.weights.h5`, `training_metadata.json`, `.bkp`) are read too.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import errno
 import hashlib
 import io

@@ -14,8 +14,8 @@ import sys
 from tfeff._cli import add_traceback_flag
 from tfeff._cli import check_output_folder
 from tfeff._cli import errors_as_one_line
-from tfeff.train.finetune import EXPORTS
-from tfeff.train.finetune import FinetuneConfig
+from tfeff.train.finetune_config import EXPORTS
+from tfeff.train.finetune_config import FinetuneConfig
 
 
 def build_parser():
@@ -76,11 +76,13 @@ def build_parser():
 
 
 def main(argv=None):
+    from tfeff._console import quiet_keras_import
     from tfeff._console import set_verbose
 
     parser = build_parser()
     args = parser.parse_args(argv)
     set_verbose(args.verbose)
+    quiet_keras_import()  # After --help: it answers without TensorFlow.
     with errors_as_one_line(parser, args):
         config = FinetuneConfig(
             model=args.model,

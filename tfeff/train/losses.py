@@ -1,5 +1,7 @@
 """Losses the recipes train with (registered, so saved models load)."""
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 

@@ -4,6 +4,8 @@ Backend-agnostic (`keras.ops`), so the metric runs inside `fit` on the
 TensorFlow and JAX backends alike.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 import numpy as np
 from keras import ops

@@ -9,6 +9,8 @@ replicas). Precedence: the recipe's config file < `--config` < flags <
 `--set`.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import argparse
 import os
 

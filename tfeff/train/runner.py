@@ -24,6 +24,8 @@ set) give each non-chief worker its own backup folder under
 nothing of workers; ecosystem.md §0.5, §8).
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import csv
 import io
 import json

@@ -14,6 +14,8 @@ All are functions of the optimizer step (so they resume with it) and of
 `steps_per_epoch` for the per-epoch ones.
 """
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 import numpy as np
 

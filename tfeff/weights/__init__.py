@@ -1,6 +1,7 @@
 """Pretrained weights: catalog, readers and loaders."""
 
 import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 from tfeff._lazy import register_serializables
 from tfeff.weights.catalog import PretrainedWeights
 from tfeff.weights.catalog import get_weights

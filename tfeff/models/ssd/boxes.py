@@ -2,6 +2,8 @@
 EdgeNets utilities/box_utils.py). Corner boxes are `(x1, y1, x2, y2)`,
 center boxes `(cx, cy, w, h)`, normalized; label 0 is the background."""
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 import numpy as np
 

@@ -2,6 +2,8 @@
 loss_fns/multi_box_loss.py): smooth L1 on matched boxes, cross-entropy
 with hard-negative mining."""
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 

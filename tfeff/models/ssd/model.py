@@ -2,6 +2,8 @@
 class heads on a backbone's P3-P5 (EdgeNets model/detection/ssd.py,
 espnetv2.py)."""
 
+import tfeff._quiet  # noqa: F401  (TensorFlow starts quietly)
+
 import keras
 
 from tfeff.blocks.conv import activation_layer
