@@ -8,7 +8,8 @@ def test_top_level_all():
         [
             "ArchSpec", "CompoundScaling", "applications", "build_backbone",
             "build_image_classifier", "create_model", "decode_arch", "encode_arch",
-            "estimate_cost", "layers", "list_variants", "profile", "quantize", "scale_arch",
+            "estimate_cost", "layers", "list_variants", "load_model", "profile", "quantize",
+            "scale_arch",
             "weights", "data", "spec", "train", "viz",
         ]
     )  # fmt: skip

@@ -128,3 +128,28 @@ def test_command_line_help_starts_no_tensorflow(module):
         blocked=FRAMEWORKS,
     )
     assert "usage:" in out
+
+
+def test_keras_imported_after_tfeff_knows_tfeffs_classes_and_starts_quietly():
+    # `import tfeff` is lazy, yet `keras.saving.load_model` of a file tfeff
+    # wrote works after it (tfeff/_lazy.py, after_keras_import), and the
+    # user's own `import keras` starts TensorFlow without its start-up lines.
+    code = """
+        import sys
+        import tfeff
+        import keras
+        assert "tfeff.quantize.qat" in sys.modules
+        assert "tfeff.train.losses" in sys.modules
+        assert keras.saving.get_registered_object("tfeff>ChannelSplit")
+        import tensorflow as tf
+        print(int(tf.constant(1) + 1))
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["2"]
+    assert "E0000" not in result.stderr and "cuInit" not in result.stderr

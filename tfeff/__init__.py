@@ -45,6 +45,12 @@ _EXPORTS = {
 }
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
+from tfeff._lazy import after_keras_import  # noqa: E402
+
+# A `.keras` file tfeff wrote loads with plain `keras.saving.load_model`
+# after `import tfeff`, whether Keras was imported before or after it.
+after_keras_import()
+
 __all__ = [
     "ArchSpec",
     "CompoundScaling",

@@ -112,14 +112,23 @@ def quiet_keras_import():
     """
     if "keras" in sys.modules or verbose():
         return
+    with keras_start_captured():
+        import keras  # noqa: F401
+
+
+@contextlib.contextmanager
+def keras_start_captured():
+    """Captures the backend's start-up lines around code that imports Keras
+    (`quiet_keras_import`, and the loader `import tfeff` puts in front of a
+    user's own `import keras`)."""
     # Read once, when TensorFlow starts: 3 also hides the ERROR-level notes
     # it logs while running (every `fit` logged "NodeDef mentions attribute
     # use_unbounded_threadpool"); real errors still raise exceptions.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with native_output_captured():
-        import keras
-
-        if keras.backend.backend() == "tensorflow":
+        yield
+        keras = sys.modules.get("keras")
+        if keras is not None and keras.backend.backend() == "tensorflow":
             import tensorflow as tf
 
             # Device discovery ("failed call to cuInit" on a host without a

@@ -11,10 +11,15 @@ first Keras-using name is reached.
 Stdlib only.
 """
 
+import contextlib
 import importlib
+import importlib.abc
+import importlib.machinery
 import sys
 
+from tfeff._console import keras_start_captured
 from tfeff._console import quiet_keras_import
+from tfeff._console import verbose
 
 # Modules that import neither Keras nor TensorFlow.
 PURE_MODULES = frozenset(
@@ -114,10 +119,63 @@ def register_serializables(*, ignore=()):
     own name). It waits while another tfeff module is half imported (the
     imports here could meet it half done); the next call does the work.
     """
-    if _Registration.done or "keras" not in sys.modules:
+    # A None entry is an import made to fail (tests/test_layering.py).
+    if _Registration.done or sys.modules.get("keras") is None:
         return
     if _initialising(set(ignore)):
         return
     _Registration.done = True  # First: the imports below call back here.
     for name in SERIALIZABLE_MODULES:
         importlib.import_module(name)
+
+
+class _KerasLoader(importlib.abc.Loader):
+    """Runs Keras' own loader with TensorFlow's start-up lines hidden, then
+    registers tfeff's classes (a user's `import keras` after `import
+    tfeff`)."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        quiet = (
+            contextlib.nullcontext() if verbose() else keras_start_captured()
+        )
+        with quiet:
+            self.loader.exec_module(module)
+        register_serializables()
+
+    def __getattr__(self, name):
+        # get_source, get_resource_reader, ...: Keras' own loader's.
+        return getattr(self.loader, name)
+
+
+class _KerasFinder(importlib.abc.MetaPathFinder):
+    """Finds `keras` once, for `_KerasLoader`; then leaves `sys.meta_path`."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "keras":
+            return None
+        sys.meta_path[:] = [f for f in sys.meta_path if f is not self]
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _KerasLoader(spec.loader)
+        return spec
+
+
+def after_keras_import():
+    """What `import tfeff` arranges: tfeff's Keras classes are registered as
+    soon as Keras is loaded, by whoever loads it, so `keras.saving.
+    load_model` reads tfeff's files after `import tfeff` as it always did.
+
+    Keras already loaded: registers now. Not yet: a one-shot finder wraps
+    Keras' loader (TensorFlow's start-up lines hidden unless
+    `TFEFF_VERBOSE=1`, as `quiet_keras_import` does).
+    """
+    if "keras" in sys.modules:
+        register_serializables()
+    elif not any(isinstance(f, _KerasFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _KerasFinder())

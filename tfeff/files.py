@@ -142,9 +142,10 @@ def _uncompiled_copy(model):
 def load_model(path, **kwargs):
     """`keras.saving.load_model` with every class tfeff registers loaded.
 
-    `import tfeff` is lazy (`tfeff/_lazy.py`), so a `.keras` file naming
-    tfeff's layers, losses or schedules needs their modules imported first;
-    this does that. `tfeff.load_model` is this function.
+    A `.keras` file naming tfeff's layers, losses or schedules needs their
+    modules imported first; `import tfeff` arranges that when Keras loads
+    (`tfeff/_lazy.py`), and this makes sure of it. `tfeff.load_model` is
+    this function.
 
     Args:
         path: str. A `.keras` file.

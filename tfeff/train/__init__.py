@@ -1,10 +1,9 @@
 """Training helpers shared by recipes: metrics, losses, schedules.
 
-Imported with the first Keras-using tfeff name (`tfeff/_lazy.py`,
-`register_serializables`), so the `.keras` files recipes write (their
-compile config names these losses, metrics and schedules) load with
-`tfeff.load_model`, or with plain `keras.saving.load_model` once tfeff has
-built a model or any Keras-using tfeff package is imported.
+The `.keras` files recipes write name these losses, metrics and schedules in
+their compile config; `import tfeff` registers them with Keras as soon as
+Keras is loaded (`tfeff/_lazy.py`, `after_keras_import`), so plain
+`keras.saving.load_model` reads those files after `import tfeff`.
 
 Names import on first use (`tfeff/_lazy.py`), so `tfeff-train --help`
 starts no TensorFlow.
